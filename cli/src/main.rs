@@ -1,0 +1,91 @@
+//! `motcua`: runs the whole suite in one process (`motcua up`), generates catalogues for load tests,
+//! and talks to running services as a client.
+
+mod client;
+mod up;
+
+use std::{path::PathBuf, process::ExitCode};
+
+use clap::{Parser, Subcommand};
+
+/// motcua — the one-stop shop of a Public Administrative Service Center.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs intake, signing, receipt and reporting in this process, each on its default port with its
+    /// own SQLite file, until Ctrl-C or SIGTERM.
+    Up {
+        /// The address the four services listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// The folder of the SQLite files.
+        #[arg(long, env = motcua_chassis::config::ENV_DATA_DIR, default_value = "data")]
+        data_dir: String,
+    },
+    /// Checks grpc.health.v1 of the four services.
+    Health {
+        /// The host the services run on.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+    },
+    /// Lists procedures of the catalogue (intake.ListProcedures), following every page.
+    Procedures {
+        /// Free text, with or without diacritics.
+        #[arg(long, default_value = "")]
+        query: String,
+        /// The intake service's URL.
+        #[arg(long, default_value = "http://127.0.0.1:50051")]
+        intake: String,
+    },
+    /// Writes a synthetic catalogue of COUNT procedures as seed files into OUT, for load tests; start
+    /// intake with MOTCUA_INTAKE_SEED_DIR=OUT to serve it.
+    GenerateCatalogue {
+        /// How many procedures.
+        #[arg(long, default_value_t = 2000)]
+        count: usize,
+        /// The folder to write the seed files into.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("motcua: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Up { host, data_dir } => up::run(&host, &data_dir).await,
+            Command::Health { host } => client::health(&host).await,
+            Command::Procedures { query, intake } => client::procedures(&intake, &query).await,
+            Command::GenerateCatalogue { count, out } => {
+                let seed = motcua_intake::seed::synthetic(count)?;
+                motcua_intake::seed::write_folder(&seed, &out)?;
+                println!(
+                    "wrote {count} synthetic procedures and {} branches to {}",
+                    seed.branches.len(),
+                    out.display()
+                );
+                Ok(())
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("motcua: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

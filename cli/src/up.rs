@@ -1,0 +1,69 @@
+//! `motcua up`: the four services in one process on the embedded default (one SQLite file each), for a
+//! laptop and for the end-to-end demo.
+
+use std::net::{IpAddr, SocketAddr};
+
+use anyhow::Context;
+use motcua_chassis::{
+    MotcuaService, ServiceConfig, ServiceKind, config, server::RunningServer, service, signal, telemetry,
+};
+use tokio::sync::watch;
+
+/// Starts the four services, prints where each listens, and stops them all on the first signal.
+pub async fn run(host: &str, data_dir: &str) -> anyhow::Result<()> {
+    let host: IpAddr = host.parse().with_context(|| format!("--host {host:?} is not an IP address"))?;
+    let telemetry = telemetry::init(&telemetry::TelemetrySettings::from_env("motcua")?)?;
+    let (stop, stopped) = watch::channel(false);
+
+    let result = async {
+        let mut running = Vec::new();
+        for kind in ServiceKind::ALL {
+            let mut config = ServiceConfig::from_env(kind)?;
+            config.listen_addr = SocketAddr::new(host, kind.default_port());
+            config.database_url = config::default_sqlite_url(data_dir, kind);
+            // No load balancer to drain on a laptop: stop at once unless told otherwise.
+            if std::env::var_os(config::ENV_SHUTDOWN_DRAIN_MS).is_none() {
+                config.shutdown_drain = std::time::Duration::ZERO;
+            }
+            let shutdown = wait_for(stopped.clone());
+            let server = match kind {
+                ServiceKind::Intake => start::<motcua_intake::Intake>(&config, shutdown).await?,
+                ServiceKind::Signing => start::<motcua_signing::Signing>(&config, shutdown).await?,
+                ServiceKind::Receipt => start::<motcua_receipt::Receipt>(&config, shutdown).await?,
+                ServiceKind::Reporting => start::<motcua_reporting::Reporting>(&config, shutdown).await?,
+            };
+            println!(
+                "{:<10} {:<38} grpc://{}  db {}",
+                kind.name(),
+                kind.grpc_service_name(),
+                server.local_addr,
+                config.database_url
+            );
+            running.push(server);
+        }
+        println!("motcua is up: try `grpcurl -plaintext {host}:50051 list`, or `motcua procedures --query \"khai sinh\"`. Ctrl-C stops.");
+
+        signal::shutdown_requested().await;
+        // Every service drains at once, not one after the other.
+        let _ = stop.send(true);
+        for server in running {
+            server.wait().await?;
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    telemetry.shutdown().await;
+    result
+}
+
+async fn start<S: MotcuaService>(
+    config: &ServiceConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<RunningServer> {
+    service::start::<S>(config, shutdown).await
+}
+
+async fn wait_for(mut stopped: watch::Receiver<bool>) {
+    // An error means the sender is gone, which also means stop.
+    let _ = stopped.wait_for(|stop| *stop).await;
+}

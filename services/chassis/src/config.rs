@@ -1,0 +1,374 @@
+//! Every environment variable a motcua service reads, with its default, in one place.
+//!
+//! The list in [`VARIABLES`] is the single source of truth: docs/operations.md and the deployment
+//! manifests are checked against it. Variables are read once at start-up into a [`ServiceConfig`].
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use thiserror::Error;
+
+/// Where a service listens (`host:port`); default per service (intake 50051 ... reporting 54).
+pub const ENV_LISTEN_ADDR: &str = "MOTCUA_LISTEN_ADDR";
+/// The database URL: `sqlite://path?mode=rwc` or `postgres://user@host/db`.
+pub const ENV_DATABASE_URL: &str = "MOTCUA_DATABASE_URL";
+/// Whether the service runs its migrations at start-up (`true`) or expects `migrate` to have run.
+pub const ENV_MIGRATE_ON_START: &str = "MOTCUA_MIGRATE_ON_START";
+/// The most database connections in the pool.
+pub const ENV_DB_MAX_CONNECTIONS: &str = "MOTCUA_DB_MAX_CONNECTIONS";
+/// Log line format: `json` (one object a line, with trace ids) or `pretty` (for a terminal).
+pub const ENV_LOG_FORMAT: &str = "MOTCUA_LOG_FORMAT";
+/// Log filter in `tracing_subscriber::EnvFilter` syntax.
+pub const ENV_LOG: &str = "MOTCUA_LOG";
+/// The most requests a service handles at once; further ones are shed with RESOURCE_EXHAUSTED.
+pub const ENV_MAX_CONCURRENT_REQUESTS: &str = "MOTCUA_MAX_CONCURRENT_REQUESTS";
+/// The longest a request may run, in milliseconds, when the caller sets no shorter deadline.
+pub const ENV_REQUEST_TIMEOUT_MS: &str = "MOTCUA_REQUEST_TIMEOUT_MS";
+/// The largest request message a service accepts, in bytes.
+pub const ENV_MAX_MESSAGE_BYTES: &str = "MOTCUA_MAX_MESSAGE_BYTES";
+/// How long, after SIGTERM, a service keeps answering while reporting NOT_SERVING, in milliseconds,
+/// so that load balancers stop sending before it stops accepting.
+pub const ENV_SHUTDOWN_DRAIN_MS: &str = "MOTCUA_SHUTDOWN_DRAIN_MS";
+/// How long in-flight requests may take to finish after the drain, in milliseconds.
+pub const ENV_SHUTDOWN_GRACE_MS: &str = "MOTCUA_SHUTDOWN_GRACE_MS";
+/// The folder holding the SQLite files of `motcua up`.
+pub const ENV_DATA_DIR: &str = "MOTCUA_DATA_DIR";
+/// Intake's folder of seed data (catalogue, branches, holidays); empty means the files built into the
+/// binary.
+pub const ENV_INTAKE_SEED_DIR: &str = "MOTCUA_INTAKE_SEED_DIR";
+/// Standard OpenTelemetry: the OTLP/gRPC endpoint; traces are exported only when it is set.
+pub const ENV_OTEL_EXPORTER_OTLP_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
+/// Standard OpenTelemetry: the service name on every span (defaults to `motcua-<service>`).
+pub const ENV_OTEL_SERVICE_NAME: &str = "OTEL_SERVICE_NAME";
+/// Standard OpenTelemetry: extra resource attributes, `key=value,key=value`.
+pub const ENV_OTEL_RESOURCE_ATTRIBUTES: &str = "OTEL_RESOURCE_ATTRIBUTES";
+
+/// One configuration variable: its name, its default and what it is for.
+#[derive(Debug, Clone, Copy)]
+pub struct Variable {
+    /// The environment variable's name.
+    pub name: &'static str,
+    /// The default, as text; `<per service>` where each service has its own.
+    pub default: &'static str,
+    /// Whether it carries a secret (then it belongs in a Kubernetes Secret, never a ConfigMap).
+    pub secret: bool,
+    /// One line on what it sets.
+    pub description: &'static str,
+}
+
+/// Every variable any motcua service reads.
+pub const VARIABLES: &[Variable] = &[
+    Variable {
+        name: ENV_LISTEN_ADDR,
+        default: "<per service: 0.0.0.0:50051 intake, :50052 signing, :50053 receipt, :50054 reporting>",
+        secret: false,
+        description: "address and port the gRPC server listens on",
+    },
+    Variable {
+        name: ENV_DATABASE_URL,
+        default: "<per service: sqlite://data/<service>.db?mode=rwc>",
+        secret: true,
+        description: "database URL, SQLite or PostgreSQL",
+    },
+    Variable {
+        name: ENV_MIGRATE_ON_START,
+        default: "true",
+        secret: false,
+        description: "run migrations at start-up; set false when a migrate Job runs them",
+    },
+    Variable {
+        name: ENV_DB_MAX_CONNECTIONS,
+        default: "<SQLite 1, PostgreSQL 16>",
+        secret: false,
+        description: "most connections in the database pool",
+    },
+    Variable { name: ENV_LOG_FORMAT, default: "json", secret: false, description: "log format: json or pretty" },
+    Variable { name: ENV_LOG, default: "info", secret: false, description: "log filter (tracing EnvFilter syntax)" },
+    Variable {
+        name: ENV_MAX_CONCURRENT_REQUESTS,
+        default: "256",
+        secret: false,
+        description: "requests handled at once; more are shed with RESOURCE_EXHAUSTED",
+    },
+    Variable {
+        name: ENV_REQUEST_TIMEOUT_MS,
+        default: "30000",
+        secret: false,
+        description: "longest a request may run when the caller's deadline is longer or unset",
+    },
+    Variable {
+        name: ENV_MAX_MESSAGE_BYTES,
+        default: "4194304",
+        secret: false,
+        description: "largest request message accepted",
+    },
+    Variable {
+        name: ENV_SHUTDOWN_DRAIN_MS,
+        default: "5000",
+        secret: false,
+        description: "time NOT_SERVING before the listener closes on SIGTERM",
+    },
+    Variable {
+        name: ENV_SHUTDOWN_GRACE_MS,
+        default: "10000",
+        secret: false,
+        description: "time in-flight requests get to finish after the drain",
+    },
+    Variable {
+        name: ENV_DATA_DIR,
+        default: "data",
+        secret: false,
+        description: "folder of the SQLite files used by `motcua up`",
+    },
+    Variable {
+        name: ENV_INTAKE_SEED_DIR,
+        default: "",
+        secret: false,
+        description: "intake: folder replacing the built-in seed files (procedures, branches, holidays)",
+    },
+    Variable {
+        name: ENV_OTEL_EXPORTER_OTLP_ENDPOINT,
+        default: "",
+        secret: false,
+        description: "OTLP/gRPC collector endpoint; unset means no trace export",
+    },
+    Variable {
+        name: ENV_OTEL_SERVICE_NAME,
+        default: "motcua-<service>",
+        secret: false,
+        description: "service.name resource attribute",
+    },
+    Variable {
+        name: ENV_OTEL_RESOURCE_ATTRIBUTES,
+        default: "",
+        secret: false,
+        description: "extra resource attributes, key=value pairs separated by commas",
+    },
+];
+
+/// A configuration value that could not be read.
+#[derive(Debug, Error)]
+#[error("{variable}={value:?} is not valid: {reason}")]
+pub struct ConfigError {
+    /// The variable's name.
+    pub variable: &'static str,
+    /// The value found.
+    pub value: String,
+    /// What was expected.
+    pub reason: &'static str,
+}
+
+/// The log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line, carrying trace_id and span_id.
+    Json,
+    /// Human-readable lines for a terminal.
+    Pretty,
+}
+
+/// The four services, with the defaults that differ between them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ServiceKind {
+    /// Procedure catalogue, dossiers and their lifecycle.
+    Intake,
+    /// Keys, certificates, signatures, seals and the transparency log.
+    Signing,
+    /// Receipts and acknowledgement slips.
+    Receipt,
+    /// Statistics and the service-quality index.
+    Reporting,
+}
+
+impl ServiceKind {
+    /// All four, in the order of their ports.
+    pub const ALL: [ServiceKind; 4] = [Self::Intake, Self::Signing, Self::Receipt, Self::Reporting];
+
+    /// The short name: `intake`, `signing`, `receipt`, `reporting`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Intake => "intake",
+            Self::Signing => "signing",
+            Self::Receipt => "receipt",
+            Self::Reporting => "reporting",
+        }
+    }
+
+    /// The default gRPC port.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Self::Intake => 50051,
+            Self::Signing => 50052,
+            Self::Receipt => 50053,
+            Self::Reporting => 50054,
+        }
+    }
+
+    /// The fully qualified name of the service's gRPC service, as reflection lists it.
+    pub fn grpc_service_name(self) -> &'static str {
+        match self {
+            Self::Intake => "motcua.intake.v1.IntakeService",
+            Self::Signing => "motcua.signing.v1.SigningService",
+            Self::Receipt => "motcua.receipt.v1.ReceiptService",
+            Self::Reporting => "motcua.reporting.v1.ReportingService",
+        }
+    }
+
+    /// The `google.rpc.ErrorInfo` domain of the service's errors (`intake.motcua`).
+    pub fn error_domain(self) -> &'static str {
+        match self {
+            Self::Intake => "intake.motcua",
+            Self::Signing => "signing.motcua",
+            Self::Receipt => "receipt.motcua",
+            Self::Reporting => "reporting.motcua",
+        }
+    }
+}
+
+/// The configuration of one service, read from the environment.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// Which service this is.
+    pub kind: ServiceKind,
+    /// Where to listen.
+    pub listen_addr: SocketAddr,
+    /// The database URL.
+    pub database_url: String,
+    /// Whether to migrate at start-up.
+    pub migrate_on_start: bool,
+    /// The most pooled database connections; `None` takes the backend's default.
+    pub db_max_connections: Option<u32>,
+    /// Requests handled at once before shedding.
+    pub max_concurrent_requests: usize,
+    /// The longest a request may run.
+    pub request_timeout: Duration,
+    /// The largest request message accepted, in bytes.
+    pub max_message_bytes: usize,
+    /// Time spent NOT_SERVING before the listener closes.
+    pub shutdown_drain: Duration,
+    /// Time in-flight requests get after the drain.
+    pub shutdown_grace: Duration,
+    /// Intake's seed folder, if the built-in seed files are replaced.
+    pub intake_seed_dir: Option<PathBuf>,
+}
+
+impl ServiceConfig {
+    /// Reads the configuration of `kind` from the process environment.
+    pub fn from_env(kind: ServiceKind) -> Result<Self, ConfigError> {
+        Self::from_lookup(kind, |name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration of `kind` from any lookup, so tests need not touch the environment.
+    pub fn from_lookup(kind: ServiceKind, lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+        let data_dir = get(ENV_DATA_DIR).unwrap_or_else(|| "data".to_owned());
+        let listen_addr = match get(ENV_LISTEN_ADDR) {
+            Some(value) => parse(ENV_LISTEN_ADDR, &value, "host:port")?,
+            None => SocketAddr::from(([0, 0, 0, 0], kind.default_port())),
+        };
+        Ok(Self {
+            kind,
+            listen_addr,
+            database_url: get(ENV_DATABASE_URL).unwrap_or_else(|| default_sqlite_url(&data_dir, kind)),
+            migrate_on_start: parse_bool(ENV_MIGRATE_ON_START, get(ENV_MIGRATE_ON_START), true)?,
+            db_max_connections: get(ENV_DB_MAX_CONNECTIONS)
+                .map(|value| parse(ENV_DB_MAX_CONNECTIONS, &value, "a whole number"))
+                .transpose()?,
+            max_concurrent_requests: parse_or(&get, ENV_MAX_CONCURRENT_REQUESTS, 256, "a whole number")?,
+            request_timeout: Duration::from_millis(parse_or(&get, ENV_REQUEST_TIMEOUT_MS, 30_000, "milliseconds")?),
+            max_message_bytes: parse_or(&get, ENV_MAX_MESSAGE_BYTES, 4 * 1024 * 1024, "bytes")?,
+            shutdown_drain: Duration::from_millis(parse_or(&get, ENV_SHUTDOWN_DRAIN_MS, 5_000, "milliseconds")?),
+            shutdown_grace: Duration::from_millis(parse_or(&get, ENV_SHUTDOWN_GRACE_MS, 10_000, "milliseconds")?),
+            intake_seed_dir: get(ENV_INTAKE_SEED_DIR).map(PathBuf::from),
+        })
+    }
+
+    /// A configuration for tests and `motcua up`: the given database, an ephemeral loopback port, and
+    /// short shutdown times.
+    pub fn for_local(kind: ServiceKind, database_url: impl Into<String>) -> Self {
+        Self {
+            kind,
+            listen_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: database_url.into(),
+            migrate_on_start: true,
+            db_max_connections: None,
+            max_concurrent_requests: 256,
+            request_timeout: Duration::from_secs(30),
+            max_message_bytes: 4 * 1024 * 1024,
+            shutdown_drain: Duration::ZERO,
+            shutdown_grace: Duration::from_secs(5),
+            intake_seed_dir: None,
+        }
+    }
+}
+
+/// The SQLite URL of `kind` under `data_dir`, created when missing.
+pub fn default_sqlite_url(data_dir: &str, kind: ServiceKind) -> String {
+    format!("sqlite://{data_dir}/{}.db?mode=rwc", kind.name())
+}
+
+/// Reads the log settings, which are process-wide rather than per service.
+pub fn log_settings() -> Result<(LogFormat, String), ConfigError> {
+    let format = match std::env::var(ENV_LOG_FORMAT).ok().as_deref().map(str::trim) {
+        None | Some("") | Some("json") => LogFormat::Json,
+        Some("pretty") => LogFormat::Pretty,
+        Some(other) => {
+            return Err(ConfigError { variable: ENV_LOG_FORMAT, value: other.to_owned(), reason: "json or pretty" });
+        }
+    };
+    let filter =
+        std::env::var(ENV_LOG).ok().filter(|value| !value.trim().is_empty()).unwrap_or_else(|| "info".to_owned());
+    Ok((format, filter))
+}
+
+fn parse<T: std::str::FromStr>(variable: &'static str, value: &str, reason: &'static str) -> Result<T, ConfigError> {
+    value.trim().parse().map_err(|_| ConfigError { variable, value: value.to_owned(), reason })
+}
+
+fn parse_or<T: std::str::FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: T,
+    reason: &'static str,
+) -> Result<T, ConfigError> {
+    get(variable).map_or(Ok(default), |value| parse(variable, &value, reason))
+}
+
+fn parse_bool(variable: &'static str, value: Option<String>, default: bool) -> Result<bool, ConfigError> {
+    match value.as_deref().map(str::trim) {
+        None => Ok(default),
+        Some("true" | "1" | "yes") => Ok(true),
+        Some("false" | "0" | "no") => Ok(false),
+        Some(other) => Err(ConfigError { variable, value: other.to_owned(), reason: "true or false" }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_run_on_one_machine() {
+        let config = ServiceConfig::from_lookup(ServiceKind::Receipt, |_| None).expect("defaults are valid");
+        assert_eq!(config.listen_addr.port(), 50053);
+        assert_eq!(config.database_url, "sqlite://data/receipt.db?mode=rwc");
+        assert!(config.migrate_on_start);
+        assert_eq!(config.max_concurrent_requests, 256);
+    }
+
+    #[test]
+    fn invalid_values_name_the_variable() {
+        let error = ServiceConfig::from_lookup(ServiceKind::Intake, |name| {
+            (name == ENV_REQUEST_TIMEOUT_MS).then(|| "soon".to_owned())
+        })
+        .expect_err("a word is no number of milliseconds");
+        assert_eq!(error.variable, ENV_REQUEST_TIMEOUT_MS);
+    }
+
+    #[test]
+    fn every_variable_constant_is_listed_once() {
+        let mut names: Vec<_> = VARIABLES.iter().map(|variable| variable.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), VARIABLES.len());
+    }
+}

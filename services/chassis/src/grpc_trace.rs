@@ -1,0 +1,218 @@
+//! Spans for gRPC calls in both directions, with the OpenTelemetry RPC semantic conventions, and the
+//! W3C trace context carried in the `traceparent` header: extracted on every incoming call, injected
+//! on every outgoing one.
+
+use std::{
+    future::Future,
+    pin::Pin,
+    task::{Context, Poll},
+};
+
+use http::{HeaderMap, HeaderName, HeaderValue, Request, Response};
+use opentelemetry::{global, propagation::Extractor, propagation::Injector, trace::TraceContextExt};
+use tower::{Layer, Service};
+use tracing::{Instrument, Span, field::Empty};
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+/// Paths that get no span: probes and tooling would drown the traces that matter.
+const UNTRACED_SERVICES: [&str; 3] =
+    ["grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"];
+
+type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
+
+/// Opens a server span around every incoming RPC, as a child of the caller's trace when the request
+/// carries one.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ServerTraceLayer;
+
+impl<S> Layer<S> for ServerTraceLayer {
+    type Service = ServerTrace<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        ServerTrace { inner }
+    }
+}
+
+/// The service made by [`ServerTraceLayer`].
+#[derive(Debug, Clone)]
+pub struct ServerTrace<S> {
+    inner: S,
+}
+
+impl<S, B, ResBody> Service<Request<B>> for ServerTrace<S>
+where
+    S: Service<Request<B>, Response = Response<ResBody>> + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = BoxFuture<S::Response, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let (service, method) = split_path(request.uri().path());
+        if UNTRACED_SERVICES.contains(&service) {
+            return Box::pin(self.inner.call(request));
+        }
+        let span = tracing::info_span!(
+            "grpc.server",
+            otel.name = format!("{service}/{method}"),
+            otel.kind = "server",
+            otel.status_code = Empty,
+            rpc.system = "grpc",
+            rpc.service = service,
+            rpc.method = method,
+            rpc.grpc.status_code = Empty,
+            trace_id = Empty,
+        );
+        let parent =
+            global::get_text_map_propagator(|propagator| propagator.extract(&HeaderExtractor(request.headers())));
+        let remote_trace_id = parent.span().span_context().trace_id();
+        // Fails only when no OpenTelemetry layer is installed; the span then simply has no parent.
+        let _ = span.set_parent(parent);
+        let trace_id = span.context().span().span_context().trace_id();
+        let trace_id = if trace_id == opentelemetry::trace::TraceId::INVALID { remote_trace_id } else { trace_id };
+        if trace_id != opentelemetry::trace::TraceId::INVALID {
+            span.record("trace_id", tracing::field::display(trace_id));
+        }
+
+        let future = self.inner.call(request);
+        Box::pin(
+            async move {
+                let response = future.await?;
+                record_status(&Span::current(), response.headers(), true);
+                Ok(response)
+            }
+            .instrument(span),
+        )
+    }
+}
+
+/// Opens a client span around every outgoing RPC and injects its context into the request, so the
+/// server's span becomes its child.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ClientTraceLayer;
+
+impl<S> Layer<S> for ClientTraceLayer {
+    type Service = ClientTrace<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        ClientTrace { inner }
+    }
+}
+
+/// The service made by [`ClientTraceLayer`]; wrap a `tonic::transport::Channel` in it and hand it to a
+/// generated client.
+#[derive(Debug, Clone)]
+pub struct ClientTrace<S> {
+    inner: S,
+}
+
+impl<S, B, ResBody> Service<Request<B>> for ClientTrace<S>
+where
+    S: Service<Request<B>, Response = Response<ResBody>> + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = BoxFuture<S::Response, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<B>) -> Self::Future {
+        let (service, method) = split_path(request.uri().path());
+        let span = tracing::info_span!(
+            "grpc.client",
+            otel.name = format!("{service}/{method}"),
+            otel.kind = "client",
+            otel.status_code = Empty,
+            rpc.system = "grpc",
+            rpc.service = service,
+            rpc.method = method,
+            rpc.grpc.status_code = Empty,
+            server.address = request.uri().host().unwrap_or_default(),
+            server.port = request.uri().port_u16().unwrap_or_default(),
+        );
+        let context = span.context();
+        global::get_text_map_propagator(|propagator| {
+            propagator.inject_context(&context, &mut HeaderInjector(request.headers_mut()));
+        });
+        let future = self.inner.call(request);
+        Box::pin(
+            async move {
+                let result = future.await;
+                if let Ok(response) = &result {
+                    record_status(&Span::current(), response.headers(), false);
+                } else {
+                    Span::current().record("otel.status_code", "ERROR");
+                }
+                result
+            }
+            .instrument(span),
+        )
+    }
+}
+
+/// Records the gRPC status found in the response headers. tonic sends an error as a trailers-only
+/// response, so a status in the headers is the call's status; a success carries it in the trailers,
+/// which arrive after the span ends, so a missing header means OK.
+fn record_status(span: &Span, headers: &HeaderMap, server_side: bool) {
+    let code = headers
+        .get("grpc-status")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<i32>().ok())
+        .unwrap_or(0);
+    span.record("rpc.grpc.status_code", code);
+    // Semantic conventions: a server span is an error only for codes that mean the server failed;
+    // a client span is an error for any code but OK.
+    let is_error = if server_side { matches!(code, 2 | 4 | 12 | 13 | 14 | 15) } else { code != 0 };
+    if is_error {
+        span.record("otel.status_code", "ERROR");
+    }
+}
+
+fn split_path(path: &str) -> (&str, &str) {
+    let path = path.trim_start_matches('/');
+    path.split_once('/').unwrap_or((path, ""))
+}
+
+struct HeaderExtractor<'a>(&'a HeaderMap);
+
+impl Extractor for HeaderExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|value| value.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(HeaderName::as_str).collect()
+    }
+}
+
+struct HeaderInjector<'a>(&'a mut HeaderMap);
+
+impl Injector for HeaderInjector<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(key.as_bytes()), HeaderValue::from_str(&value)) {
+            self.0.insert(name, value);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_path;
+
+    #[test]
+    fn grpc_paths_split_into_service_and_method() {
+        assert_eq!(
+            split_path("/motcua.intake.v1.IntakeService/ListProcedures"),
+            ("motcua.intake.v1.IntakeService", "ListProcedures")
+        );
+        assert_eq!(split_path("/odd"), ("odd", ""));
+    }
+}

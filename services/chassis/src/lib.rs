@@ -1,0 +1,21 @@
+//! motcua-chassis: what every motcua service stands on — configuration, telemetry, the database,
+//! server start-up and shutdown, errors, paging and the shared test harness.
+
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod grpc_trace;
+pub mod paging;
+pub mod peer;
+pub mod server;
+pub mod service;
+pub mod signal;
+pub mod telemetry;
+pub mod timestamps;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use config::{ServiceConfig, ServiceKind};
+pub use error::{ApiError, FieldViolation};
+pub use service::MotcuaService;

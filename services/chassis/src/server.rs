@@ -1,0 +1,209 @@
+//! The gRPC server every service runs: its business service plus grpc.health.v1 and reflection (v1
+//! and v1alpha), behind deadlines, a concurrency limit with load shedding and tracing, with a graceful
+//! shutdown that reports NOT_SERVING, drains, and then stops.
+
+use std::{
+    future::Future,
+    net::SocketAddr,
+    pin::Pin,
+    task::{Context, Poll},
+};
+
+use anyhow::Context as _;
+use http::{Request, Response};
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::{body::Body, service::Routes, transport::Server};
+use tonic_health::{ServingStatus, server::HealthReporter};
+use tower::{BoxError, Layer, Service, ServiceBuilder, limit::GlobalConcurrencyLimitLayer, load_shed::LoadShedLayer};
+
+use crate::{config::ServiceConfig, error::ApiError, grpc_trace::ServerTraceLayer};
+
+/// How long a shed caller is told to wait before retrying.
+const SHED_RETRY_AFTER: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// A service serving on a socket, with the means to stop it.
+pub struct RunningServer {
+    /// Where it listens.
+    pub local_addr: SocketAddr,
+    shutdown: oneshot::Sender<()>,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl RunningServer {
+    /// Starts the graceful shutdown and waits for it to finish.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        // The server may already have stopped on its own; then there is nobody to tell.
+        let _ = self.shutdown.send(());
+        self.task.await.context("the server task panicked")?
+    }
+
+    /// Waits until the server stops (after a shutdown signal or a failure).
+    pub async fn wait(self) -> anyhow::Result<()> {
+        let Self { shutdown, task, .. } = self;
+        let result = task.await.context("the server task panicked")?;
+        drop(shutdown);
+        result
+    }
+}
+
+/// Binds `config.listen_addr` and serves `routes` (the service's own gRPC services) in a background
+/// task until [`RunningServer::stop`], or until `external_shutdown` resolves.
+pub async fn start(
+    config: &ServiceConfig,
+    routes: Routes,
+    external_shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<RunningServer> {
+    let listener = TcpListener::bind(config.listen_addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen_addr))?;
+    let local_addr = listener.local_addr()?;
+    let (shutdown, shutdown_requested) = oneshot::channel::<()>();
+    let config = config.clone();
+    let task = tokio::spawn(async move {
+        let stop = async move {
+            tokio::select! {
+                _ = shutdown_requested => {}
+                () = external_shutdown => {}
+            }
+        };
+        serve(config, routes, listener, stop).await
+    });
+    Ok(RunningServer { local_addr, shutdown, task })
+}
+
+async fn serve(
+    config: ServiceConfig,
+    routes: Routes,
+    listener: TcpListener,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let service_name = config.kind.grpc_service_name();
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health.set_service_status(service_name, ServingStatus::Serving).await;
+    health.set_service_status("", ServingStatus::Serving).await;
+
+    let reflection_v1 = reflection_builder(service_name).build_v1()?;
+    let reflection_v1alpha = reflection_builder(service_name).build_v1alpha()?;
+    let routes = routes.add_service(health_service).add_service(reflection_v1).add_service(reflection_v1alpha);
+
+    // Read top-down, outermost first.
+    let layers = ServiceBuilder::new()
+        // A span for every RPC, so shed and timed-out calls are visible too.
+        .layer(ServerTraceLayer)
+        // Overload becomes RESOURCE_EXHAUSTED with RetryInfo rather than a queue that grows.
+        .layer(ShedResponseLayer { domain: config.kind.error_domain() })
+        .layer(LoadShedLayer::new())
+        // One limit for the whole process, shared by every connection.
+        .layer(GlobalConcurrencyLimitLayer::new(config.max_concurrent_requests));
+
+    let drain = config.shutdown_drain;
+    let grace = config.shutdown_grace;
+    let (closing, closed) = oneshot::channel::<()>();
+    let graceful = async move {
+        stop.await;
+        // Probes see NOT_SERVING first, so load balancers stop sending before the listener closes.
+        set_all(&health, service_name, ServingStatus::NotServing).await;
+        tracing::info!(service = service_name, drain_ms = drain.as_millis() as u64, "shutting down: draining");
+        tokio::time::sleep(drain).await;
+        let _ = closing.send(());
+    };
+
+    let server = Server::builder()
+        // Deadline: the caller's grpc-timeout when shorter, this otherwise.
+        .timeout(config.request_timeout)
+        .layer(layers)
+        .add_routes(routes)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), graceful);
+    tokio::pin!(server);
+
+    tokio::select! {
+        result = &mut server => return result.context("the gRPC server failed"),
+        _ = closed => {}
+    }
+    // The listener is closed; in-flight calls get the grace period to finish.
+    match tokio::time::timeout(grace, server).await {
+        Ok(result) => result.context("the gRPC server failed"),
+        Err(_) => {
+            tracing::warn!(service = service_name, "in-flight requests outlived the grace period");
+            Ok(())
+        }
+    }
+}
+
+/// Reflection that advertises this service, health and reflection only: grpcurl's `list` on a port
+/// shows what that port serves, though the descriptors of every contract are there to resolve types.
+fn reflection_builder(service_name: &str) -> tonic_reflection::server::Builder<'static> {
+    [
+        service_name,
+        "grpc.health.v1.Health",
+        "grpc.reflection.v1.ServerReflection",
+        "grpc.reflection.v1alpha.ServerReflection",
+    ]
+    .into_iter()
+    .fold(
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(motcua_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET),
+        |builder, name| builder.with_service_name(name),
+    )
+}
+
+async fn set_all(health: &HealthReporter, service_name: &str, status: ServingStatus) {
+    health.set_service_status(service_name, status).await;
+    health.set_service_status("", status).await;
+}
+
+/// Turns the load shedder's `Overloaded` error into a RESOURCE_EXHAUSTED response with ErrorInfo and
+/// RetryInfo.
+#[derive(Debug, Clone, Copy)]
+struct ShedResponseLayer {
+    domain: &'static str,
+}
+
+impl<S> Layer<S> for ShedResponseLayer {
+    type Service = ShedResponse<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        ShedResponse { inner, domain: self.domain }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct ShedResponse<S> {
+    inner: S,
+    domain: &'static str,
+}
+
+impl<S, B> Service<Request<B>> for ShedResponse<S>
+where
+    S: Service<Request<B>, Response = Response<Body>, Error = BoxError>,
+    S::Future: Send + 'static,
+{
+    type Response = Response<Body>;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let future = self.inner.call(request);
+        let domain = self.domain;
+        Box::pin(async move {
+            match future.await {
+                Err(error) if error.is::<tower::load_shed::error::Overloaded>() => {
+                    let status = ApiError::ResourceExhausted {
+                        reason: "OVERLOADED",
+                        description: "the service is at its concurrency limit; retry shortly".to_owned(),
+                        retry_after: SHED_RETRY_AFTER,
+                    }
+                    .into_status(domain);
+                    Ok(status.into_http())
+                }
+                other => other,
+            }
+        })
+    }
+}

@@ -1,0 +1,24 @@
+//! Conversions between chrono times and the protobuf `Timestamp` every contract uses.
+
+use chrono::{DateTime, Utc};
+
+/// The protobuf timestamp of `time`.
+pub fn to_proto(time: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp { seconds: time.timestamp(), nanos: time.timestamp_subsec_nanos() as i32 }
+}
+
+/// The time of a protobuf timestamp, or `None` when it is out of chrono's range.
+pub fn from_proto(timestamp: &prost_types::Timestamp) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(timestamp.seconds, u32::try_from(timestamp.nanos).ok()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_round_trip() {
+        let time = DateTime::from_timestamp(1_764_000_000, 123_000).expect("in range");
+        assert_eq!(from_proto(&to_proto(time)), Some(time));
+    }
+}

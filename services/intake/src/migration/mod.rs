@@ -1,0 +1,15 @@
+//! Intake's database migrations, in order. A released migration is never edited: a change is a new one.
+
+use sea_orm_migration::{MigrationTrait, MigratorTrait};
+
+mod m20261125_000001_catalogue;
+
+/// Intake's migrator.
+pub struct Migrator;
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261125_000001_catalogue::Migration)]
+    }
+}

@@ -1,0 +1,4 @@
+//! Intake's storage: sea-orm entities and the queries the service needs. Transactions live here.
+
+pub mod catalogue;
+pub mod entities;
