@@ -176,6 +176,17 @@ fn record_status(span: &Span, headers: &HeaderMap, server_side: bool) {
     }
 }
 
+/// The W3C `traceparent` of the current span, or empty when nothing is traced. Stored with events and
+/// jobs so that work done later joins the trace of the request that caused it.
+pub fn current_traceparent() -> String {
+    let context = Span::current().context();
+    let mut headers = HeaderMap::new();
+    global::get_text_map_propagator(|propagator| {
+        propagator.inject_context(&context, &mut HeaderInjector(&mut headers))
+    });
+    headers.get("traceparent").and_then(|value| value.to_str().ok()).unwrap_or_default().to_owned()
+}
+
 fn split_path(path: &str) -> (&str, &str) {
     let path = path.trim_start_matches('/');
     path.split_once('/').unwrap_or((path, ""))

@@ -4,6 +4,7 @@
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod feed;
 pub mod grpc_trace;
 pub mod paging;
 pub mod peer;
