@@ -4,6 +4,8 @@
 
 use std::{collections::HashMap, path::Path};
 
+pub mod holidays;
+
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
@@ -20,10 +22,10 @@ pub const COMPONENTS_FILE: &str = "procedure_components.csv";
 /// Branches.
 pub const BRANCHES_FILE: &str = "branches.csv";
 
-const BUILT_IN_PROCEDURES: &str = include_str!("../data/procedures.csv");
-const BUILT_IN_FEES: &str = include_str!("../data/procedure_fees.csv");
-const BUILT_IN_COMPONENTS: &str = include_str!("../data/procedure_components.csv");
-const BUILT_IN_BRANCHES: &str = include_str!("../data/branches.csv");
+const BUILT_IN_PROCEDURES: &str = include_str!("../../data/procedures.csv");
+const BUILT_IN_FEES: &str = include_str!("../../data/procedure_fees.csv");
+const BUILT_IN_COMPONENTS: &str = include_str!("../../data/procedure_components.csv");
+const BUILT_IN_BRANCHES: &str = include_str!("../../data/branches.csv");
 
 /// A whole seed: the procedures at their wanted content and the branches.
 #[derive(Debug, Clone)]
