@@ -3,7 +3,7 @@
 //! The list in [`VARIABLES`] is the single source of truth: docs/operations.md and the deployment
 //! manifests are checked against it. Variables are read once at start-up into a [`ServiceConfig`].
 
-use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf, time::Duration};
 
 use thiserror::Error;
 
@@ -35,6 +35,14 @@ pub const ENV_DATA_DIR: &str = "MOTCUA_DATA_DIR";
 /// Intake's folder of seed data (catalogue, branches, holidays); empty means the files built into the
 /// binary.
 pub const ENV_INTAKE_SEED_DIR: &str = "MOTCUA_INTAKE_SEED_DIR";
+/// Signing's key-encryption secret: the password of every private key it keeps as encrypted PKCS#8.
+/// Unset, a development secret is derived and a warning logged: never in production.
+pub const ENV_SIGNING_KEY_ENCRYPTION_SECRET: &str = "MOTCUA_SIGNING_KEY_ENCRYPTION_SECRET";
+/// Signing's transparency log origin: the first line of every checkpoint.
+pub const ENV_SIGNING_LOG_ORIGIN: &str = "MOTCUA_SIGNING_LOG_ORIGIN";
+/// Intake's secret key for the keyed hash under which applicants' identity numbers and tax codes are
+/// indexed. Changing it makes stored dossiers unfindable by applicant: set it once per deployment.
+pub const ENV_INTAKE_APPLICANT_INDEX_KEY: &str = "MOTCUA_INTAKE_APPLICANT_INDEX_KEY";
 /// Standard OpenTelemetry: the OTLP/gRPC endpoint; traces are exported only when it is set.
 pub const ENV_OTEL_EXPORTER_OTLP_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
 /// Standard OpenTelemetry: the service name on every span (defaults to `motcua-<service>`).
@@ -124,6 +132,24 @@ pub const VARIABLES: &[Variable] = &[
         default: "",
         secret: false,
         description: "intake: folder replacing the built-in seed files (procedures, branches, holidays)",
+    },
+    Variable {
+        name: ENV_INTAKE_APPLICANT_INDEX_KEY,
+        default: "<a development key, with a warning>",
+        secret: true,
+        description: "intake: secret key of the applicant index (keyed hash of identity numbers and tax codes)",
+    },
+    Variable {
+        name: ENV_SIGNING_KEY_ENCRYPTION_SECRET,
+        default: "<development secret derived from the database URL, with a warning>",
+        secret: true,
+        description: "signing: password of the private keys kept as encrypted PKCS#8 (PBES2)",
+    },
+    Variable {
+        name: ENV_SIGNING_LOG_ORIGIN,
+        default: "motcua.example/signing-log",
+        secret: false,
+        description: "signing: origin line of the transparency log's checkpoints",
     },
     Variable {
         name: ENV_OTEL_EXPORTER_OTLP_ENDPOINT,
@@ -249,6 +275,9 @@ pub struct ServiceConfig {
     pub shutdown_grace: Duration,
     /// Intake's seed folder, if the built-in seed files are replaced.
     pub intake_seed_dir: Option<PathBuf>,
+    /// The values of the service-specific variables of [`VARIABLES`] that are set, by name, for a
+    /// service to read into its own settings (see [`ServiceConfig::variable`]).
+    pub service_variables: BTreeMap<&'static str, String>,
 }
 
 impl ServiceConfig {
@@ -279,6 +308,11 @@ impl ServiceConfig {
             shutdown_drain: Duration::from_millis(parse_or(&get, ENV_SHUTDOWN_DRAIN_MS, 5_000, "milliseconds")?),
             shutdown_grace: Duration::from_millis(parse_or(&get, ENV_SHUTDOWN_GRACE_MS, 10_000, "milliseconds")?),
             intake_seed_dir: get(ENV_INTAKE_SEED_DIR).map(PathBuf::from),
+            service_variables: VARIABLES
+                .iter()
+                .filter(|variable| variable.name.starts_with(&format!("MOTCUA_{}_", kind.name().to_uppercase())))
+                .filter_map(|variable| get(variable.name).map(|value| (variable.name, value)))
+                .collect(),
         })
     }
 
@@ -297,7 +331,13 @@ impl ServiceConfig {
             shutdown_drain: Duration::ZERO,
             shutdown_grace: Duration::from_secs(5),
             intake_seed_dir: None,
+            service_variables: BTreeMap::new(),
         }
+    }
+
+    /// The value of a service-specific variable (`MOTCUA_<SERVICE>_*`), when set and not blank.
+    pub fn variable(&self, name: &str) -> Option<&str> {
+        self.service_variables.get(name).map(String::as_str)
     }
 }
 
@@ -362,6 +402,15 @@ mod tests {
         })
         .expect_err("a word is no number of milliseconds");
         assert_eq!(error.variable, ENV_REQUEST_TIMEOUT_MS);
+    }
+
+    #[test]
+    fn a_service_sees_only_its_own_service_variables() {
+        let lookup = |name: &str| (name == ENV_SIGNING_LOG_ORIGIN).then(|| "example.org/log".to_owned());
+        let signing = ServiceConfig::from_lookup(ServiceKind::Signing, lookup).expect("valid");
+        assert_eq!(signing.variable(ENV_SIGNING_LOG_ORIGIN), Some("example.org/log"));
+        let receipt = ServiceConfig::from_lookup(ServiceKind::Receipt, lookup).expect("valid");
+        assert_eq!(receipt.variable(ENV_SIGNING_LOG_ORIGIN), None);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
 use sea_orm_migration::MigratorTrait;
 use sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use thiserror::Error;
@@ -80,5 +80,40 @@ fn ensure_sqlite_folder(url: &str) -> Result<(), DbError> {
         Some(folder) if !folder.as_os_str().is_empty() => std::fs::create_dir_all(folder)
             .map_err(|source| DbError::Folder { path: folder.display().to_string(), source }),
         _ => Ok(()),
+    }
+}
+
+/// `sql` with PostgreSQL's `$1, $2 ...` placeholders, rewritten to `?` for SQLite. Each placeholder
+/// must appear once, in ascending order.
+pub fn placeholders(backend: DbBackend, sql: &str) -> String {
+    match backend {
+        DbBackend::Sqlite | DbBackend::MySql => {
+            let mut rewritten = String::with_capacity(sql.len());
+            let mut characters = sql.chars().peekable();
+            while let Some(character) = characters.next() {
+                if character == '$' && characters.peek().is_some_and(char::is_ascii_digit) {
+                    while characters.peek().is_some_and(char::is_ascii_digit) {
+                        characters.next();
+                    }
+                    rewritten.push('?');
+                } else {
+                    rewritten.push(character);
+                }
+            }
+            rewritten
+        }
+        _ => sql.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_gets_question_marks_and_postgres_keeps_numbers() {
+        let sql = "UPDATE t SET a = $1 WHERE b = $2 AND c = $10";
+        assert_eq!(placeholders(DbBackend::Sqlite, sql), "UPDATE t SET a = ? WHERE b = ? AND c = ?");
+        assert_eq!(placeholders(DbBackend::Postgres, sql), sql);
     }
 }

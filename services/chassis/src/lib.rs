@@ -6,6 +6,7 @@ pub mod db;
 pub mod error;
 pub mod feed;
 pub mod grpc_trace;
+pub mod idempotency;
 pub mod paging;
 pub mod peer;
 pub mod server;

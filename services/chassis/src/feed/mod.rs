@@ -61,7 +61,7 @@ pub struct StoredEvent {
 /// event describes: both commit, or neither. Call [`Feed::appended`] after the commit.
 pub async fn append(connection: &impl ConnectionTrait, event: NewEvent) -> Result<(), DbErr> {
     let backend = connection.get_database_backend();
-    let sql = schema::placeholders(
+    let sql = crate::db::placeholders(
         backend,
         "INSERT INTO events (event_id, occur_time, subject, request_id, traceparent, event_type, payload) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",

@@ -1,7 +1,7 @@
 //! The feed's two tables, created by each service's own migration, and the one SQL dialect detail
 //! the feed's hand-written statements need.
 
-use sea_orm::{ConnectionTrait, DbBackend, DbErr};
+use sea_orm::{ConnectionTrait, DbErr};
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveIden)]
@@ -68,39 +68,4 @@ pub async fn create_tables(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
         .execute_unprepared("INSERT INTO feed_head (id, head, updated_at) VALUES (1, 0, CURRENT_TIMESTAMP)")
         .await?;
     Ok(())
-}
-
-/// `sql` with PostgreSQL's `$1, $2 ...` placeholders, rewritten to `?` for SQLite. Each placeholder
-/// must appear once, in ascending order.
-pub(crate) fn placeholders(backend: DbBackend, sql: &str) -> String {
-    match backend {
-        DbBackend::Sqlite | DbBackend::MySql => {
-            let mut rewritten = String::with_capacity(sql.len());
-            let mut characters = sql.chars().peekable();
-            while let Some(character) = characters.next() {
-                if character == '$' && characters.peek().is_some_and(char::is_ascii_digit) {
-                    while characters.peek().is_some_and(char::is_ascii_digit) {
-                        characters.next();
-                    }
-                    rewritten.push('?');
-                } else {
-                    rewritten.push(character);
-                }
-            }
-            rewritten
-        }
-        _ => sql.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sqlite_gets_question_marks_and_postgres_keeps_numbers() {
-        let sql = "UPDATE t SET a = $1 WHERE b = $2 AND c = $10";
-        assert_eq!(placeholders(DbBackend::Sqlite, sql), "UPDATE t SET a = ? WHERE b = ? AND c = ?");
-        assert_eq!(placeholders(DbBackend::Postgres, sql), sql);
-    }
 }

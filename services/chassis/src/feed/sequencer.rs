@@ -11,7 +11,8 @@ use chrono::Utc;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement, TransactionTrait, Value};
 use tokio::sync::Notify;
 
-use super::{SEQUENCE_BATCH, Shared, schema::placeholders};
+use super::{SEQUENCE_BATCH, Shared};
+use crate::db::placeholders;
 
 /// How often the sequencer looks for events appended by other replicas, whose commits it is not told
 /// about.

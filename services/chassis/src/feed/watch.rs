@@ -12,7 +12,8 @@ use tokio::{
 };
 use tokio_stream::wrappers::ReceiverStream;
 
-use super::{StoredEvent, schema::placeholders, sequencer::read_head};
+use super::{StoredEvent, sequencer::read_head};
+use crate::db::placeholders;
 
 /// Events read per query while replaying.
 const PAGE: i64 = 500;

@@ -1,0 +1,146 @@
+//! `request_id` on every mutation (AIP-155): the first call's response is stored in the same
+//! transaction as its effect, a retry gets that response back, and the same id with another body is
+//! refused. Concurrent retries are safe: the id is claimed first, so the second caller waits on the
+//! unique key and then finds the first one's answer.
+
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr, Statement, Value};
+use sea_orm_migration::{prelude::*, schema::*};
+use sha2::{Digest, Sha256};
+
+use crate::{db::placeholders, error::ApiError};
+
+#[derive(DeriveIden)]
+enum RequestLog {
+    Table,
+    RequestId,
+    Rpc,
+    BodyHash,
+    Response,
+    CreatedAt,
+}
+
+/// Creates `request_log`. Call it from the service's migration that introduces its mutations.
+pub async fn create_table(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    manager
+        .create_table(
+            Table::create()
+                .table(RequestLog::Table)
+                .if_not_exists()
+                .col(string_len(RequestLog::RequestId, 64).primary_key())
+                .col(string_len(RequestLog::Rpc, 64))
+                .col(string_len(RequestLog::BodyHash, 64))
+                .col(blob(RequestLog::Response))
+                .col(timestamp_with_time_zone(RequestLog::CreatedAt))
+                .to_owned(),
+        )
+        .await
+}
+
+/// A mutation's identity: its request id, its RPC and a hash of its body.
+#[derive(Debug, Clone)]
+pub struct RequestKey {
+    request_id: String,
+    rpc: &'static str,
+    body_hash: String,
+}
+
+impl RequestKey {
+    /// Checks `request_id` (1 to 64 printable ASCII characters; a UUID is expected) and hashes `body`,
+    /// the request's encoding without any field that may differ between retries.
+    pub fn new(request_id: &str, rpc: &'static str, body: &[u8]) -> Result<Self, ApiError> {
+        if request_id.is_empty() || request_id.len() > 64 || !request_id.bytes().all(|byte| byte.is_ascii_graphic()) {
+            return Err(ApiError::invalid(
+                "INVALID_REQUEST_ID",
+                "request_id",
+                "required: 1 to 64 printable ASCII characters, a UUID chosen by the client",
+            ));
+        }
+        let body_hash = Sha256::digest(body).iter().map(|byte| format!("{byte:02x}")).collect();
+        Ok(Self { request_id: request_id.to_owned(), rpc, body_hash })
+    }
+
+    /// The request id.
+    pub fn request_id(&self) -> &str {
+        &self.request_id
+    }
+}
+
+/// What claiming a request id found.
+pub enum Claim {
+    /// The id is new and now held by this transaction: do the work, then [`complete`].
+    Claimed,
+    /// An earlier call with the same id and body succeeded: here is its encoded response.
+    Replay(Vec<u8>),
+}
+
+/// Claims `key` inside `transaction`, or finds the earlier call's response. The same id with another
+/// RPC or body is ALREADY_EXISTS with reason REQUEST_ID_REUSED.
+pub async fn claim(transaction: &DatabaseTransaction, key: &RequestKey) -> Result<Claim, ApiError> {
+    if let Some(response) = find(transaction, key).await? {
+        return Ok(Claim::Replay(response));
+    }
+    let backend = transaction.get_database_backend();
+    let inserted = transaction
+        .execute_raw(Statement::from_sql_and_values(
+            backend,
+            placeholders(
+                backend,
+                "INSERT INTO request_log (request_id, rpc, body_hash, response, created_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (request_id) DO NOTHING",
+            ),
+            [
+                Value::from(key.request_id.clone()),
+                Value::from(key.rpc),
+                Value::from(key.body_hash.clone()),
+                Value::from(Vec::<u8>::new()),
+                Value::from(chrono::Utc::now()),
+            ],
+        ))
+        .await?
+        .rows_affected();
+    if inserted == 1 {
+        return Ok(Claim::Claimed);
+    }
+    // A concurrent call with the same id committed between our look and our insert.
+    match find(transaction, key).await? {
+        Some(response) => Ok(Claim::Replay(response)),
+        None => Err(ApiError::Unavailable {
+            reason: "REQUEST_IN_PROGRESS",
+            description: "a call with this request_id is in progress; retry with the same request_id".to_owned(),
+        }),
+    }
+}
+
+/// Stores the response of a claimed request, in the transaction that made its effect.
+pub async fn complete(transaction: &DatabaseTransaction, key: &RequestKey, response: &[u8]) -> Result<(), DbErr> {
+    let backend = transaction.get_database_backend();
+    transaction
+        .execute_raw(Statement::from_sql_and_values(
+            backend,
+            placeholders(backend, "UPDATE request_log SET response = $1 WHERE request_id = $2"),
+            [Value::from(response.to_vec()), Value::from(key.request_id.clone())],
+        ))
+        .await?;
+    Ok(())
+}
+
+async fn find(connection: &impl ConnectionTrait, key: &RequestKey) -> Result<Option<Vec<u8>>, ApiError> {
+    let backend = connection.get_database_backend();
+    let row = connection
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            placeholders(backend, "SELECT rpc, body_hash, response FROM request_log WHERE request_id = $1"),
+            [Value::from(key.request_id.clone())],
+        ))
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let rpc: String = row.try_get("", "rpc")?;
+    let body_hash: String = row.try_get("", "body_hash")?;
+    if rpc != key.rpc || body_hash != key.body_hash {
+        return Err(ApiError::AlreadyExists {
+            reason: "REQUEST_ID_REUSED",
+            description: "this request_id was used for a different request; choose a new request_id".to_owned(),
+        });
+    }
+    Ok(Some(row.try_get("", "response")?))
+}
