@@ -1,5 +1,5 @@
-//! The intake service: the procedure catalogue, branches, and (as their issues land) dossiers and
-//! their lifecycle. `Intake` is what the chassis runs, from the binary, `motcua up` or a test.
+//! The intake service: the procedure catalogue, branches, dossiers and their lifecycle, and the
+//! intake event feed. `Intake` is what the chassis runs, from the binary, `motcua up` or a test.
 
 pub mod api;
 pub mod domain;
@@ -12,6 +12,9 @@ use motcua_chassis::{MotcuaService, ServiceConfig, ServiceKind};
 use motcua_proto::motcua::intake::v1::intake_service_server::IntakeServiceServer;
 use sea_orm::DatabaseConnection;
 use tonic::service::Routes;
+
+/// The applicant index key of a development run (`make run`, tests): public, so never for real data.
+const DEVELOPMENT_APPLICANT_INDEX_KEY: &[u8] = b"motcua development applicant index key";
 
 /// How often start-up retries seeding when another replica seeds at the same moment.
 const SEED_ATTEMPTS: u32 = 3;
@@ -29,8 +32,21 @@ impl MotcuaService for Intake {
             None => seed::Seed::built_in()?,
         };
         apply_seed(&db, &seed).await?;
+        let calendar = seed::holidays::from_folder_or_built_in(config.intake_seed_dir.as_deref())?;
+        let applicant_index_key = match config.variable(motcua_chassis::config::ENV_INTAKE_APPLICANT_INDEX_KEY) {
+            Some(key) => key.as_bytes().to_vec(),
+            None => {
+                tracing::warn!(
+                    variable = motcua_chassis::config::ENV_INTAKE_APPLICANT_INDEX_KEY,
+                    "no applicant index key is set: using the DEVELOPMENT key, which anyone can read in the source; set one in production"
+                );
+                DEVELOPMENT_APPLICANT_INDEX_KEY.to_vec()
+            }
+        };
+        let feed = motcua_chassis::feed::Feed::start(db.clone()).await?;
+        let state = api::IntakeState { db, feed, calendar, applicant_index_key };
         let server =
-            IntakeServiceServer::new(api::IntakeApi::new(db)).max_decoding_message_size(config.max_message_bytes);
+            IntakeServiceServer::new(api::IntakeApi::new(state)).max_decoding_message_size(config.max_message_bytes);
         Ok(Routes::new(server))
     }
 }

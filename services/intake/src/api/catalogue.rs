@@ -1,18 +1,13 @@
-//! Intake's gRPC handlers: request validation, proto <-> domain, nothing else. RPCs without a handler
-//! here answer UNIMPLEMENTED (the generated default) until their issue lands.
+//! The catalogue's handlers: procedures (current and older versions) and branches.
 
-use motcua_chassis::{ApiError, FieldViolation, ServiceKind, paging, timestamps};
-use motcua_proto::motcua::{
-    common::v1::{FeeMoment as ProtoFeeMoment, ImplementationLevel, Money},
-    intake::v1::{
-        self as pb, GetProcedureRequest, ListBranchesRequest, ListBranchesResponse, ListProcedureVersionsRequest,
-        ListProcedureVersionsResponse, ListProceduresRequest, ListProceduresResponse,
-        intake_service_server::IntakeService,
-    },
+use motcua_chassis::{ApiError, FieldViolation, paging, timestamps};
+use motcua_proto::motcua::intake::v1::{
+    self as pb, GetProcedureRequest, ListBranchesRequest, ListBranchesResponse, ListProcedureVersionsRequest,
+    ListProcedureVersionsResponse, ListProceduresRequest, ListProceduresResponse,
 };
-use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
 
+use super::{IntakeApi, convert, status};
 use crate::{
     domain::{
         catalogue::{self, Branch, Level},
@@ -23,26 +18,8 @@ use crate::{
 
 const PROCEDURE_TYPE: &str = "motcua.intake.v1.Procedure";
 
-/// The intake service's handlers over its database.
-#[derive(Clone)]
-pub struct IntakeApi {
-    db: DatabaseConnection,
-}
-
 impl IntakeApi {
-    /// Handlers over `db`, which must be migrated and seeded.
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
-    }
-}
-
-fn status(error: ApiError) -> Status {
-    error.into_status(ServiceKind::Intake.error_domain())
-}
-
-#[tonic::async_trait]
-impl IntakeService for IntakeApi {
-    async fn list_procedures(
+    pub(super) async fn list_procedures_handler(
         &self,
         request: Request<ListProceduresRequest>,
     ) -> Result<Response<ListProceduresResponse>, Status> {
@@ -77,7 +54,7 @@ impl IntakeService for IntakeApi {
         let filter_text = format!("{:?}|{:?}|{:?}", filter.level, filter.sector_key, filter.words);
         let after = paging::decode_token(&request.page_token, &filter_text).map_err(status)?;
 
-        let mut rows = store::list_current(&self.db, &filter, after.as_deref(), page_size + 1)
+        let mut rows = store::list_current(&self.state.db, &filter, after.as_deref(), page_size + 1)
             .await
             .map_err(|error| status(error.into()))?;
         let next_page_token = if rows.len() as u64 > page_size {
@@ -92,7 +69,10 @@ impl IntakeService for IntakeApi {
         }))
     }
 
-    async fn get_procedure(&self, request: Request<GetProcedureRequest>) -> Result<Response<pb::Procedure>, Status> {
+    pub(super) async fn get_procedure_handler(
+        &self,
+        request: Request<GetProcedureRequest>,
+    ) -> Result<Response<pb::Procedure>, Status> {
         let request = request.into_inner();
         let code = parse_name(&request.name)?;
         let version = match request.version {
@@ -100,7 +80,7 @@ impl IntakeService for IntakeApi {
             version if version > 0 => Some(version),
             _ => return Err(status(ApiError::invalid("INVALID_VERSION", "version", "must not be negative"))),
         };
-        let stored = store::get(&self.db, code, version).await.map_err(|error| status(error.into()))?;
+        let stored = store::get(&self.state.db, code, version).await.map_err(|error| status(error.into()))?;
         match stored {
             Some(stored) => Ok(Response::new(procedure_to_proto(stored))),
             None => {
@@ -113,13 +93,13 @@ impl IntakeService for IntakeApi {
         }
     }
 
-    async fn list_procedure_versions(
+    pub(super) async fn list_procedure_versions_handler(
         &self,
         request: Request<ListProcedureVersionsRequest>,
     ) -> Result<Response<ListProcedureVersionsResponse>, Status> {
         let request = request.into_inner();
         let code = parse_name(&request.name)?;
-        let versions = store::versions(&self.db, code).await.map_err(|error| status(error.into()))?;
+        let versions = store::versions(&self.state.db, code).await.map_err(|error| status(error.into()))?;
         if versions.is_empty() {
             return Err(status(ApiError::not_found(PROCEDURE_TYPE, request.name)));
         }
@@ -128,14 +108,14 @@ impl IntakeService for IntakeApi {
         }))
     }
 
-    async fn list_branches(
+    pub(super) async fn list_branches_handler(
         &self,
         request: Request<ListBranchesRequest>,
     ) -> Result<Response<ListBranchesResponse>, Status> {
         let request = request.into_inner();
         let page_size = paging::page_size(request.page_size).map_err(status)?;
         let after = paging::decode_token(&request.page_token, "branches").map_err(status)?;
-        let mut branches = store::list_branches(&self.db, after.as_deref(), page_size + 1)
+        let mut branches = store::list_branches(&self.state.db, after.as_deref(), page_size + 1)
             .await
             .map_err(|error| status(error.into()))?;
         let next_page_token = if branches.len() as u64 > page_size {
@@ -169,20 +149,12 @@ fn procedure_to_proto(stored: StoredProcedure) -> pb::Procedure {
         procedure_code: spec.procedure_code,
         version,
         display_name: spec.display_name,
-        level: level_to_proto(spec.level) as i32,
+        level: convert::level_to_proto(spec.level) as i32,
         sector: spec.sector,
         time_limit: spec.time_limit.map(|limit| pb::TimeLimit { value: limit.value as i32, unit: limit.unit as i32 }),
         after_15h_next_working_day: spec.after_15h_next_working_day,
         fee_status: spec.fee_status as i32,
-        fee_items: spec
-            .fee_items
-            .into_iter()
-            .map(|item| pb::FeeItem {
-                name: item.name,
-                amount: Some(Money { dong: item.amount_dong }),
-                moment: fee_moment_to_proto(item.moment) as i32,
-            })
-            .collect(),
+        fee_items: spec.fee_items.into_iter().map(|item| convert::fee_item_to_proto(&item)).collect(),
         fee_note: spec.fee_note,
         components: spec
             .components
@@ -209,22 +181,5 @@ fn branch_to_proto(branch: Branch) -> pb::Branch {
         service_area: branch.service_area,
         address: branch.address,
         source: branch.source,
-    }
-}
-
-fn level_to_proto(level: Level) -> ImplementationLevel {
-    match level {
-        Level::Ministry => ImplementationLevel::Ministry,
-        Level::Province => ImplementationLevel::Province,
-        Level::District => ImplementationLevel::District,
-        Level::Commune => ImplementationLevel::Commune,
-    }
-}
-
-fn fee_moment_to_proto(moment: catalogue::FeeMoment) -> ProtoFeeMoment {
-    match moment {
-        catalogue::FeeMoment::AtIntake => ProtoFeeMoment::AtIntake,
-        catalogue::FeeMoment::AtSupplement => ProtoFeeMoment::AtSupplement,
-        catalogue::FeeMoment::AtReturn => ProtoFeeMoment::AtReturn,
     }
 }

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 
 /// The parts of a dossier code.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DossierCode {
     /// The receiving agency's electronic identifier.
     pub agency_code: String,

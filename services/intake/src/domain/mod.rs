@@ -3,6 +3,7 @@
 pub mod applicant;
 pub mod calendar;
 pub mod catalogue;
+pub mod dossier;
 pub mod dossier_code;
 pub mod lifecycle;
 pub mod text;

@@ -3,6 +3,7 @@
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 mod m20261125_000001_catalogue;
+mod m20261125_000002_dossiers;
 
 /// Intake's migrator.
 pub struct Migrator;
@@ -10,6 +11,6 @@ pub struct Migrator;
 #[sea_orm_migration::async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261125_000001_catalogue::Migration)]
+        vec![Box::new(m20261125_000001_catalogue::Migration), Box::new(m20261125_000002_dossiers::Migration)]
     }
 }

@@ -283,3 +283,24 @@ fn from_row(row: procedure::Model) -> Result<StoredProcedure, DbErr> {
         superseded_at: row.superseded_at,
     })
 }
+
+/// The branch `branch_code`, if it exists.
+pub async fn get_branch(db: &DatabaseConnection, branch_code: &str) -> Result<Option<Branch>, DbErr> {
+    Ok(list_branches_from(db, branch_code).await?.into_iter().next())
+}
+
+async fn list_branches_from(db: &DatabaseConnection, branch_code: &str) -> Result<Vec<Branch>, DbErr> {
+    Ok(branch::Entity::find_by_id(branch_code.to_owned())
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| Branch {
+            branch_code: row.branch_code,
+            display_name: row.display_name,
+            agency_code: row.agency_code,
+            service_area: row.service_area,
+            address: row.address,
+            source: row.source,
+        })
+        .collect())
+}

@@ -1,4 +1,5 @@
 //! Intake's storage: sea-orm entities and the queries the service needs. Transactions live here.
 
 pub mod catalogue;
+pub mod dossiers;
 pub mod entities;

@@ -1,4 +1,6 @@
 //! sea-orm entities of intake's tables.
 
 pub mod branch;
+pub mod dossier;
+pub mod dossier_history;
 pub mod procedure;

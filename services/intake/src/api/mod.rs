@@ -1,0 +1,162 @@
+//! Intake's gRPC handlers: request validation, proto <-> domain, nothing else. Each resource has its
+//! own file; this one binds them to the generated service trait. RPCs not bound here answer
+//! UNIMPLEMENTED (the generated default) until their issue lands.
+
+mod catalogue;
+pub mod convert;
+mod dossiers;
+mod moves;
+mod validate;
+
+use std::sync::Arc;
+
+use motcua_chassis::{ApiError, ServiceKind, feed::Feed};
+use motcua_proto::motcua::intake::v1::{self as pb, intake_service_server::IntakeService};
+use sea_orm::DatabaseConnection;
+use tonic::{Request, Response, Status};
+
+use crate::domain::calendar::WorkCalendar;
+
+/// What every handler reads: the database, the event feed, the working-day calendar and the key of
+/// the applicant index.
+pub struct IntakeState {
+    /// Intake's database, migrated and seeded.
+    pub db: DatabaseConnection,
+    /// The event feed.
+    pub feed: Feed,
+    /// The working-day calendar.
+    pub calendar: WorkCalendar,
+    /// The key of the applicant index's keyed hash.
+    pub applicant_index_key: Vec<u8>,
+}
+
+/// The intake service's handlers.
+#[derive(Clone)]
+pub struct IntakeApi {
+    state: Arc<IntakeState>,
+}
+
+impl IntakeApi {
+    /// Handlers over `state`.
+    pub fn new(state: IntakeState) -> Self {
+        Self { state: Arc::new(state) }
+    }
+}
+
+/// The status of an error of intake's.
+fn status(error: ApiError) -> Status {
+    error.into_status(ServiceKind::Intake.error_domain())
+}
+
+type Reply<T> = Result<Response<T>, Status>;
+
+/// The stream `WatchEvents` answers with.
+type WatchStream = tonic::codegen::BoxStream<pb::IntakeEvent>;
+
+#[tonic::async_trait]
+impl IntakeService for IntakeApi {
+    async fn list_procedures(&self, request: Request<pb::ListProceduresRequest>) -> Reply<pb::ListProceduresResponse> {
+        self.list_procedures_handler(request).await
+    }
+
+    async fn get_procedure(&self, request: Request<pb::GetProcedureRequest>) -> Reply<pb::Procedure> {
+        self.get_procedure_handler(request).await
+    }
+
+    async fn list_procedure_versions(
+        &self,
+        request: Request<pb::ListProcedureVersionsRequest>,
+    ) -> Reply<pb::ListProcedureVersionsResponse> {
+        self.list_procedure_versions_handler(request).await
+    }
+
+    async fn list_branches(&self, request: Request<pb::ListBranchesRequest>) -> Reply<pb::ListBranchesResponse> {
+        self.list_branches_handler(request).await
+    }
+
+    async fn create_dossier(&self, request: Request<pb::CreateDossierRequest>) -> Reply<pb::CreateDossierResponse> {
+        self.create_dossier_handler(request.into_inner()).await.map(Response::new).map_err(status)
+    }
+
+    async fn get_dossier(&self, request: Request<pb::GetDossierRequest>) -> Reply<pb::Dossier> {
+        self.get_dossier_handler(request.into_inner()).await.map(Response::new).map_err(status)
+    }
+
+    async fn list_dossiers(&self, request: Request<pb::ListDossiersRequest>) -> Reply<pb::ListDossiersResponse> {
+        self.list_dossiers_handler(request.into_inner()).await.map(Response::new).map_err(status)
+    }
+
+    async fn accept_dossier(&self, request: Request<pb::AcceptDossierRequest>) -> Reply<pb::AcceptDossierResponse> {
+        self.accept(request.into_inner()).await.map(Response::new).map_err(status)
+    }
+
+    async fn refuse_dossier(&self, request: Request<pb::RefuseDossierRequest>) -> Reply<pb::RefuseDossierResponse> {
+        self.refuse(request.into_inner()).await.map(Response::new).map_err(status)
+    }
+
+    async fn start_processing(
+        &self,
+        request: Request<pb::StartProcessingRequest>,
+    ) -> Reply<pb::StartProcessingResponse> {
+        self.start_processing_handler(request.into_inner()).await.map(Response::new).map_err(status)
+    }
+
+    async fn transfer_dossier(
+        &self,
+        request: Request<pb::TransferDossierRequest>,
+    ) -> Reply<pb::TransferDossierResponse> {
+        self.transfer(request.into_inner()).await.map(Response::new).map_err(status)
+    }
+
+    async fn request_supplement(
+        &self,
+        request: Request<pb::RequestSupplementRequest>,
+    ) -> Reply<pb::RequestSupplementResponse> {
+        self.request_supplement_handler(request.into_inner()).await.map(Response::new).map_err(status)
+    }
+
+    async fn supplement_dossier(
+        &self,
+        request: Request<pb::SupplementDossierRequest>,
+    ) -> Reply<pb::SupplementDossierResponse> {
+        self.supplement(request.into_inner()).await.map(Response::new).map_err(status)
+    }
+
+    async fn request_payment(&self, request: Request<pb::RequestPaymentRequest>) -> Reply<pb::RequestPaymentResponse> {
+        self.request_payment_handler(request.into_inner()).await.map(Response::new).map_err(status)
+    }
+
+    async fn confirm_payment(&self, request: Request<pb::ConfirmPaymentRequest>) -> Reply<pb::ConfirmPaymentResponse> {
+        self.confirm_payment_handler(request.into_inner()).await.map(Response::new).map_err(status)
+    }
+
+    async fn stop_dossier(&self, request: Request<pb::StopDossierRequest>) -> Reply<pb::StopDossierResponse> {
+        self.stop(request.into_inner()).await.map(Response::new).map_err(status)
+    }
+
+    async fn withdraw_dossier(
+        &self,
+        request: Request<pb::WithdrawDossierRequest>,
+    ) -> Reply<pb::WithdrawDossierResponse> {
+        self.withdraw(request.into_inner()).await.map(Response::new).map_err(status)
+    }
+
+    async fn apologize_dossier(
+        &self,
+        request: Request<pb::ApologizeDossierRequest>,
+    ) -> Reply<pb::ApologizeDossierResponse> {
+        self.apologize(request.into_inner()).await.map(Response::new).map_err(status)
+    }
+
+    async fn create_feedback(&self, request: Request<pb::CreateFeedbackRequest>) -> Reply<pb::CreateFeedbackResponse> {
+        self.create_feedback_handler(request.into_inner()).await.map(Response::new).map_err(status)
+    }
+
+    async fn rate_dossier(&self, request: Request<pb::RateDossierRequest>) -> Reply<pb::RateDossierResponse> {
+        self.rate(request.into_inner()).await.map(Response::new).map_err(status)
+    }
+
+    async fn watch_events(&self, request: Request<pb::WatchEventsRequest>) -> Reply<WatchStream> {
+        self.watch_events_handler(request.into_inner()).map(Response::new).map_err(status)
+    }
+}
