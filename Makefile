@@ -11,8 +11,14 @@ TOOLS := .tools
 BUF := $(TOOLS)/node_modules/.bin/buf
 MOTCUA_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 export MOTCUA_TEST_POSTGRES_URL
+PYTHON ?= python3
+VENV := $(TOOLS)/venv
+DEPLOY_CHECK_TOOLS := $(VENV)/.deploy-check-requirements
+SERVICES := intake signing receipt reporting
+VERSION := $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' Cargo.toml | head -n 1)
 
 .PHONY: help run build test lint fmt buf-lint clean
+.PHONY: deploy-check images
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -31,6 +37,7 @@ test: ## Run every test, on SQLite and on PostgreSQL ($$MOTCUA_TEST_POSTGRES_URL
 	  echo "PostgreSQL is not reachable at $$host:$$port: the PostgreSQL halves of the tests are skipped (MOTCUA_REQUIRE_POSTGRES=1 makes this an error)"; \
 	fi
 	$(CARGO) test --workspace --all-targets
+	$(MAKE) --no-print-directory deploy-check
 
 lint: ## rustfmt, clippy with warnings as errors, buf lint
 	$(CARGO) fmt --all --check
@@ -49,3 +56,22 @@ fmt: ## Format the Rust code
 clean: ## Remove build output and the SQLite files of `make run`
 	$(CARGO) clean
 	rm -rf data
+
+deploy-check: $(DEPLOY_CHECK_TOOLS) ## Render the Kubernetes overlays; check them, the Dockerfile, compose.yaml, the collector
+	$(VENV)/bin/python deploy/check/deploy_check.py --self-test
+	$(VENV)/bin/python deploy/check/deploy_check.py
+
+$(DEPLOY_CHECK_TOOLS): deploy/check/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --requirement deploy/check/requirements.txt
+	touch $@
+
+images: ## Build the four service images motcua/<service>:<version> with Docker, where an engine runs
+	@if ! docker info >/dev/null 2>&1; then \
+	  echo "make images: no Docker engine is available here ('docker info' failed), so no image was built."; \
+	  exit 0; \
+	fi; \
+	for service in $(SERVICES); do \
+	  echo "make images: building motcua/$$service:$(VERSION)"; \
+	  docker build --file deploy/docker/Dockerfile --build-arg SERVICE=$$service --tag motcua/$$service:$(VERSION) .; \
+	done

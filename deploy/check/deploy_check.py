@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""`make deploy-check`: renders every kustomize overlay with `kubectl kustomize`, validates every object
+against the Kubernetes API schemas (kubernetes-validate, strict), checks the rules of issue 7 on the
+rendered objects, compares the chassis's configuration variables with the base and docs/operations.md,
+and checks the Dockerfile, .dockerignore, compose.yaml and the collector configuration.
+
+    deploy_check.py              check the repository; one line per failure, exit 1 when any
+    deploy_check.py --self-test  prove the checks catch broken manifests (fixtures/, test_deploy_check.py)
+"""
+
+from __future__ import annotations
+
+import sys
+import unittest
+from pathlib import Path
+
+import kubernetes_validate
+import yaml
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+# No __pycache__ folders in the checkout.
+sys.dont_write_bytecode = True
+
+from manifests import RenderError, kubectl, render  # noqa: E402
+from rules_collector import check_collector  # noqa: E402
+from rules_compose import check_compose  # noqa: E402
+from rules_config import check_base, check_operations_guide, parse_variables  # noqa: E402
+from rules_docker import check_dockerfile, check_dockerignore  # noqa: E402
+from rules_manifests import (  # noqa: E402
+    check_config_maps,
+    check_containers,
+    check_overlay_promises,
+    check_references,
+    check_services,
+)
+from rules_network import check_network_policies  # noqa: E402
+
+ROOT = HERE.parents[1]
+K8S = ROOT / "deploy" / "k8s"
+OVERLAYS = {"dev": K8S / "overlays" / "dev", "production": K8S / "overlays" / "production"}
+# The oldest Kubernetes motcua's manifests promise to run on, and the newest the pinned
+# kubernetes-validate knows; every object must be valid for both.
+KUBERNETES_VERSIONS = ("1.33.0", "1.37.0")
+EXTERNAL_SECRETS_FILE = "external-secrets.yaml"
+
+
+def external_secrets(overlay_dir: Path) -> dict[str, set[str]]:
+    """The Secrets an overlay declares the operator provides: name -> keys read from it."""
+    path = overlay_dir / EXTERNAL_SECRETS_FILE
+    if not path.is_file():
+        return {}
+    listed = (yaml.safe_load(path.read_text()) or {}).get("externalSecrets") or []
+    return {entry["name"]: set(entry.get("keys") or []) for entry in listed}
+
+
+def validate_schemas(overlay: str, objects: list[dict]) -> list[str]:
+    failures = []
+    for obj in objects:
+        name = f"{obj.get('kind')} {obj.get('metadata', {}).get('name')}"
+        for version in KUBERNETES_VERSIONS:
+            try:
+                kubernetes_validate.validate(obj, version, strict=True)
+            except kubernetes_validate.ValidationError as error:
+                path = "/".join(str(part) for part in error.absolute_path) or "(object)"
+                failures.append(f"{overlay}: {name}: not valid for Kubernetes {version} at {path}: {error.message}")
+            except (kubernetes_validate.SchemaNotFoundError, kubernetes_validate.InvalidSchemaError) as error:
+                failures.append(f"{overlay}: {name}: {error.message}")
+    return failures
+
+
+def check_overlay(name: str, directory: Path) -> list[str]:
+    """Every rule on one rendered overlay (or fixture)."""
+    try:
+        objects = render(directory)
+    except RenderError as error:
+        return [f"{name}: {error}"]
+    return (
+        validate_schemas(name, objects)
+        + check_containers(name, objects)
+        + check_references(name, objects, external_secrets(directory))
+        + check_config_maps(name, objects)
+        + check_services(name, objects)
+        + check_network_policies(name, objects)
+        + check_overlay_promises(name, objects)
+    )
+
+
+def check_configuration() -> list[str]:
+    """The chassis's VARIABLES against the rendered base and docs/operations.md."""
+    try:
+        variables = parse_variables((ROOT / "services/chassis/src/config.rs").read_text())
+    except ValueError as error:
+        return [f"services/chassis/src/config.rs: cannot read VARIABLES: {error}"]
+    try:
+        base = render(K8S / "base")
+    except RenderError as error:
+        return [f"base: {error}"]
+    return check_base(variables, base) + check_operations_guide(variables, (ROOT / "docs/operations.md").read_text())
+
+
+def check_repository() -> list[str]:
+    kubectl()
+    failures = []
+    for name, directory in OVERLAYS.items():
+        failures += check_overlay(name, directory)
+        print(f"deploy-check: checked overlay {name}, validated for Kubernetes {' and '.join(KUBERNETES_VERSIONS)}")
+    failures += check_configuration()
+    dockerignore = ROOT / ".dockerignore"
+    failures += check_dockerfile((ROOT / "deploy/docker/Dockerfile").read_text())
+    failures += check_dockerignore(dockerignore.read_text() if dockerignore.is_file() else None)
+    compose_path = ROOT / "deploy/compose/compose.yaml"
+    try:
+        failures += check_compose(yaml.safe_load(compose_path.read_text()), compose_path.parent)
+    except yaml.YAMLError as error:
+        failures.append(f"deploy/compose/compose.yaml: not YAML: {error}")
+    collector = K8S / "components/otel-collector/otelcol-config.yaml"
+    failures += check_collector(yaml.safe_load(collector.read_text()) or {})
+    return failures
+
+
+def self_test() -> int:
+    try:
+        kubectl()
+    except RenderError as error:
+        print(f"FAIL {error}")
+        return 1
+    suite = unittest.defaultTestLoader.discover(str(HERE), pattern="test_*.py", top_level_dir=str(HERE))
+    result = unittest.TextTestRunner(verbosity=1).run(suite)
+    failed = len(result.failures) + len(result.errors)
+    print(f"self-test: {result.testsRun - failed} passed, {failed} failed")
+    return 0 if result.wasSuccessful() and result.testsRun > 0 else 1
+
+
+def main(arguments: list[str]) -> int:
+    if arguments == ["--self-test"]:
+        return self_test()
+    if arguments:
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    try:
+        failures = check_repository()
+    except RenderError as error:
+        failures = [str(error)]
+    for failure in failures:
+        print(f"FAIL {failure}")
+    if failures:
+        print(f"deploy-check: {len(failures)} failure(s)")
+        return 1
+    print("deploy-check: every overlay, the configuration, the Dockerfile, compose.yaml and the collector pass")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,198 @@
+"""Self-test of deploy_check (`deploy_check.py --self-test`, part of `make deploy-check`): each broken
+fixture under fixtures/ must fail with a line that names what is wrong, and the chassis's VARIABLES must be
+compared with the base and the guide. Run from deploy/check/ (the runner puts it on sys.path).
+"""
+
+from __future__ import annotations
+
+import copy
+import unittest
+from pathlib import Path
+
+import yaml
+
+from deploy_check import K8S, OVERLAYS, check_overlay
+from manifests import render
+from rules_collector import check_collector
+from rules_compose import check_compose
+from rules_config import Variable, check_base, check_operations_guide, parse_variables
+from rules_docker import check_dockerfile, check_dockerignore
+from rules_manifests import check_config_maps, check_references
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+CONFIG_RS = """
+pub const ENV_DATABASE_URL: &str = "MOTCUA_DATABASE_URL";
+pub const ENV_LOG: &str = "MOTCUA_LOG";
+pub const ENV_SIGNING_LOG_ORIGIN: &str = "MOTCUA_SIGNING_LOG_ORIGIN";
+pub const VARIABLES: &[Variable] = &[
+    Variable {
+        name: ENV_DATABASE_URL,
+        default: "<per service: sqlite://data/<service>.db?mode=rwc>",
+        secret: true,
+        description: "database URL",
+    },
+    Variable { name: ENV_LOG, default: "info", secret: false, description: "log filter" },
+    Variable { name: ENV_SIGNING_LOG_ORIGIN, default: "x", secret: false, description: "signing only" },
+];
+"""
+
+
+def failures_mentioning(failures: list[str], *words: str) -> list[str]:
+    return [line for line in failures if all(word in line for word in words)]
+
+
+class BrokenOverlaysFail(unittest.TestCase):
+    def test_an_overlay_that_drops_a_probe_fails(self):
+        failures = check_overlay("drops-probe", FIXTURES / "drops-probe")
+        self.assertTrue(failures_mentioning(failures, "Deployment motcua-receipt", "has no readinessProbe"), failures)
+
+    def test_an_overlay_that_runs_as_root_fails(self):
+        failures = check_overlay("runs-as-root", FIXTURES / "runs-as-root")
+        self.assertTrue(
+            failures_mentioning(failures, "Deployment motcua-signing", "runAsNonRoot is not true"), failures
+        )
+        self.assertTrue(
+            failures_mentioning(failures, "Deployment motcua-signing", "runs as root: runAsUser is 0"), failures
+        )
+
+    def test_network_policies_that_open_calls_the_architecture_forbids_fail(self):
+        failures = check_overlay("opens-every-edge", FIXTURES / "opens-every-edge")
+        self.assertTrue(failures_mentioning(failures, "let receipt call intake"), failures)
+        self.assertTrue(failures_mentioning(failures, "let signing call reporting"), failures)
+        self.assertFalse(failures_mentioning(failures, "let intake call signing"), failures)
+
+    def test_a_reference_to_an_undeclared_secret_fails(self):
+        failures = check_overlay("undeclared-secret", FIXTURES / "undeclared-secret")
+        self.assertEqual(
+            failures_mentioning(failures, "refers to Secret motcua-intake-api-token"),
+            [
+                "undeclared-secret: Deployment motcua-intake: refers to Secret motcua-intake-api-token, which is "
+                "neither in the render nor listed in the overlay's external-secrets.yaml"
+            ],
+        )
+
+    def test_production_without_its_external_secrets_list_fails(self):
+        objects = render(OVERLAYS["production"])
+        failures = check_references("production", objects, {})
+        self.assertTrue(failures_mentioning(failures, "refers to Secret motcua-signing-tls"), failures)
+
+    def test_a_password_in_a_config_map_fails(self):
+        objects = render(OVERLAYS["dev"])
+        for obj in objects:
+            if obj["kind"] == "ConfigMap" and obj["metadata"]["name"].startswith("motcua-intake-config"):
+                obj["data"]["MOTCUA_LOG"] = "postgres://intake:hunter2@db/intake"
+        self.assertTrue(
+            failures_mentioning(check_config_maps("dev", objects), "MOTCUA_LOG holds a URL with a password")
+        )
+
+
+class Configuration(unittest.TestCase):
+    def test_variables_are_read_from_config_rs_through_their_constants(self):
+        self.assertEqual(
+            parse_variables(CONFIG_RS),
+            [
+                Variable("MOTCUA_DATABASE_URL", True),
+                Variable("MOTCUA_LOG", False),
+                Variable("MOTCUA_SIGNING_LOG_ORIGIN", False),
+            ],
+        )
+
+    def test_an_unreadable_variables_list_is_an_error_not_an_empty_list(self):
+        with self.assertRaises(ValueError):
+            parse_variables(CONFIG_RS.replace('secret: false, description: "log filter"', 'description: "log filter"'))
+
+    def test_a_variable_missing_from_the_guide_fails(self):
+        failures = check_operations_guide(
+            [Variable("MOTCUA_LOG", False), Variable("MOTCUA_NEW", False)], "`MOTCUA_LOG`"
+        )
+        self.assertEqual(len(failures), 1)
+        self.assertIn("MOTCUA_NEW", failures[0])
+
+    def test_a_variable_missing_from_the_base_or_a_secret_in_a_config_map_fails(self):
+        base = render(K8S / "base")
+        variables = [Variable("MOTCUA_DATABASE_URL", True), Variable("MOTCUA_BRAND_NEW", False)]
+        self.assertEqual(
+            failures_mentioning(check_base(variables, base), "MOTCUA_BRAND_NEW"),
+            [
+                f"base: Deployment motcua-{s} does not receive MOTCUA_BRAND_NEW from its ConfigMaps"
+                for s in ("intake", "signing", "receipt", "reporting")
+            ],
+        )
+        leaky = copy.deepcopy(base)
+        for obj in leaky:
+            if obj["kind"] == "ConfigMap" and obj["metadata"]["name"].startswith("motcua-common-config"):
+                obj["data"]["MOTCUA_DATABASE_URL"] = "postgres://intake:hunter2@db/intake"
+        self.assertTrue(failures_mentioning(check_base(variables, leaky), "holds MOTCUA_DATABASE_URL, a secret"))
+
+    def test_a_service_variable_applies_to_its_service_only(self):
+        base = render(K8S / "base")
+        failures = failures_mentioning(
+            check_base([Variable("MOTCUA_RECEIPT_SERIES", False)], base), "MOTCUA_RECEIPT_SERIES"
+        )
+        self.assertEqual(
+            failures, ["base: Deployment motcua-receipt does not receive MOTCUA_RECEIPT_SERIES from its ConfigMaps"]
+        )
+
+
+class DockerAndCompose(unittest.TestCase):
+    def test_a_dockerfile_that_runs_as_root_fails_on_every_rule_it_breaks(self):
+        failures = check_dockerfile((FIXTURES / "Dockerfile.runs-as-root").read_text(), "fixture")
+        for expected in (
+            "'debian:latest' is not pinned",
+            "ENV MOTCUA_DATABASE_URL would bake a secret",
+            "a URL with a password",
+            "HEALTHCHECK",
+            "is not multi-stage",
+        ):
+            self.assertTrue(failures_mentioning(failures, expected), (expected, failures))
+        two_stages = (
+            (FIXTURES / "Dockerfile.runs-as-root")
+            .read_text()
+            .replace("FROM debian:latest", "FROM rust:1.95 AS b\nFROM debian:12")
+        )
+        failures = check_dockerfile(two_stages, "fixture")
+        self.assertTrue(failures_mentioning(failures, "sets no USER, so the image runs as root"), failures)
+        self.assertTrue(failures_mentioning(failures, "no exec-form ENTRYPOINT"), failures)
+
+    def test_a_dockerignore_that_lets_local_databases_in_fails(self):
+        self.assertIn(".dockerignore: does not exclude **/*.db", check_dockerignore(".git\ntarget\n"))
+
+    def test_a_compose_file_without_jaeger_fails(self):
+        compose = yaml.safe_load((FIXTURES / "compose-missing-jaeger.yaml").read_text())
+        failures = check_compose(compose, FIXTURES, "fixture")
+        for expected in (
+            "no service jaeger",
+            "no service otel-collector",
+            "intake runs as root",
+            "intake does not set MOTCUA_DATABASE_URL",
+            "signing is not built from deploy/docker/Dockerfile",
+        ):
+            self.assertTrue(failures_mentioning(failures, expected), (expected, failures))
+
+
+class Collector(unittest.TestCase):
+    def config(self) -> dict:
+        return yaml.safe_load((K8S / "components/otel-collector/otelcol-config.yaml").read_text())
+
+    def test_a_pipeline_without_attribute_deletion_fails(self):
+        config = self.config()
+        pipeline = config["service"]["pipelines"]["traces"]
+        pipeline["processors"] = [p for p in pipeline["processors"] if not p.startswith("attributes")]
+        self.assertTrue(failures_mentioning(check_collector(config), "no attributes processor"))
+
+    def test_a_pattern_that_would_delete_server_address_fails(self):
+        config = self.config()
+        config["processors"]["attributes/drop_personal_data"]["actions"].append(
+            {"pattern": "address", "action": "delete"}
+        )
+        self.assertTrue(failures_mentioning(check_collector(config), "'server.address' is needed"))
+
+    def test_memory_limiter_must_come_first(self):
+        config = self.config()
+        config["service"]["pipelines"]["traces"]["processors"].reverse()
+        self.assertTrue(failures_mentioning(check_collector(config), "memory_limiter is not the first"))
+
+
+if __name__ == "__main__":
+    unittest.main()
