@@ -43,6 +43,8 @@ pub const ENV_SIGNING_LOG_ORIGIN: &str = "MOTCUA_SIGNING_LOG_ORIGIN";
 /// Intake's secret key for the keyed hash under which applicants' identity numbers and tax codes are
 /// indexed. Changing it makes stored dossiers unfindable by applicant: set it once per deployment.
 pub const ENV_INTAKE_APPLICANT_INDEX_KEY: &str = "MOTCUA_INTAKE_APPLICANT_INDEX_KEY";
+/// Intake's address of the signing service, which signs and seals dossier results.
+pub const ENV_INTAKE_SIGNING_URL: &str = "MOTCUA_INTAKE_SIGNING_URL";
 /// Standard OpenTelemetry: the OTLP/gRPC endpoint; traces are exported only when it is set.
 pub const ENV_OTEL_EXPORTER_OTLP_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
 /// Standard OpenTelemetry: the service name on every span (defaults to `motcua-<service>`).
@@ -138,6 +140,12 @@ pub const VARIABLES: &[Variable] = &[
         default: "<a development key, with a warning>",
         secret: true,
         description: "intake: secret key of the applicant index (keyed hash of identity numbers and tax codes)",
+    },
+    Variable {
+        name: ENV_INTAKE_SIGNING_URL,
+        default: "http://127.0.0.1:50052",
+        secret: false,
+        description: "intake: URL of the signing service (results are signed and sealed there)",
     },
     Variable {
         name: ENV_SIGNING_KEY_ENCRYPTION_SECRET,

@@ -111,6 +111,13 @@ pub async fn claim(transaction: &DatabaseTransaction, key: &RequestKey) -> Resul
     }
 }
 
+/// The stored response of an earlier call with `key`, read outside any transaction: a handler that
+/// calls another service before its own transaction checks this first, so a retry is answered
+/// without calling again.
+pub async fn replay(connection: &impl ConnectionTrait, key: &RequestKey) -> Result<Option<Vec<u8>>, ApiError> {
+    Ok(find(connection, key).await?.filter(|response| !response.is_empty()))
+}
+
 /// Stores the response of a claimed request, in the transaction that made its effect.
 pub async fn complete(transaction: &DatabaseTransaction, key: &RequestKey, response: &[u8]) -> Result<(), DbErr> {
     let backend = transaction.get_database_backend();

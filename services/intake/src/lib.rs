@@ -4,6 +4,7 @@
 pub mod api;
 pub mod domain;
 pub mod migration;
+pub mod peers;
 pub mod seed;
 pub mod store;
 
@@ -12,6 +13,9 @@ use motcua_chassis::{MotcuaService, ServiceConfig, ServiceKind};
 use motcua_proto::motcua::intake::v1::intake_service_server::IntakeServiceServer;
 use sea_orm::DatabaseConnection;
 use tonic::service::Routes;
+
+/// Where signing listens on one machine.
+const DEFAULT_SIGNING_URL: &str = "http://127.0.0.1:50052";
 
 /// The applicant index key of a development run (`make run`, tests): public, so never for real data.
 const DEVELOPMENT_APPLICANT_INDEX_KEY: &[u8] = b"motcua development applicant index key";
@@ -44,7 +48,10 @@ impl MotcuaService for Intake {
             }
         };
         let feed = motcua_chassis::feed::Feed::start(db.clone()).await?;
-        let state = api::IntakeState { db, feed, calendar, applicant_index_key };
+        let signing_url =
+            config.variable(motcua_chassis::config::ENV_INTAKE_SIGNING_URL).unwrap_or(DEFAULT_SIGNING_URL);
+        let signing = peers::Signing::connect_lazy(signing_url)?;
+        let state = api::IntakeState { db, feed, calendar, applicant_index_key, signing };
         let server =
             IntakeServiceServer::new(api::IntakeApi::new(state)).max_decoding_message_size(config.max_message_bytes);
         Ok(Routes::new(server))

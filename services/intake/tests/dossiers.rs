@@ -304,7 +304,7 @@ async fn an_online_dossier_moves_through_the_lifecycle_and_every_move_is_recorde
             .await)
         .await;
 
-        // Resolution needs the signing service; a forbidden move is refused with a precondition failure.
+        // A result can only be returned once resolved; a forbidden move is a precondition failure.
         let status = intake
             .return_result(pb::ReturnResultRequest {
                 request_id: request_id(),
@@ -315,7 +315,7 @@ async fn an_online_dossier_moves_through_the_lifecycle_and_every_move_is_recorde
             })
             .await
             .expect_err("not resolved yet");
-        assert!(matches!(status.code(), Code::FailedPrecondition | Code::Unimplemented));
+        assert_eq!(status.code(), Code::FailedPrecondition);
         let status = intake
             .accept_dossier(pb::AcceptDossierRequest {
                 request_id: request_id(),
@@ -612,4 +612,59 @@ async fn the_event_feed_replays_then_follows_every_change_in_order() {
         server.stop().await.expect("clean stop");
     })
     .await;
+}
+
+#[tokio::test]
+async fn resolving_while_signing_is_down_is_unavailable_and_changes_nothing() {
+    let database = TestDatabase::sqlite();
+    // A port nothing listens on: bind one, then free it.
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0").expect("a port").local_addr().expect("addr").port();
+    let mut config =
+        motcua_chassis::ServiceConfig::for_local(motcua_chassis::ServiceKind::Intake, database.url.clone());
+    config
+        .service_variables
+        .insert(motcua_chassis::config::ENV_INTAKE_SIGNING_URL, format!("http://127.0.0.1:{closed_port}"));
+    let server = motcua_chassis::testing::start_service_with::<Intake>(config).await;
+    let mut intake = client(server.local_addr).await;
+    let request = filing(&mut intake, "CN13", Channel::InPerson, "001099012345").await;
+    let name = create(&mut intake, request).await.name;
+    let actor = Some(officer("CB011"));
+    act(intake
+        .start_processing(pb::StartProcessingRequest {
+            request_id: request_id(),
+            name: name.clone(),
+            actor: actor.clone(),
+            ..Default::default()
+        })
+        .await)
+    .await;
+
+    let resolve = pb::ResolveDossierRequest {
+        request_id: request_id(),
+        name: name.clone(),
+        actor: actor.clone(),
+        result_content: Some(pb::resolve_dossier_request::ResultContent::File(pb::DocumentFile {
+            file_name: "ket-qua.pdf".to_owned(),
+            media_type: "application/pdf".to_owned(),
+            content: b"%PDF-1.7 result".to_vec(),
+            extracted_fields: Vec::new(),
+        })),
+        electronic: true,
+        reason: String::new(),
+    };
+    let status = intake.resolve_dossier(resolve).await.expect_err("signing is down");
+    assert_eq!(status.code(), Code::Unavailable);
+    assert_eq!(status.get_error_details().error_info().expect("ErrorInfo").reason, "SIGNING_UNAVAILABLE");
+
+    let dossier =
+        intake.get_dossier(pb::GetDossierRequest { name: name.clone(), view: 0 }).await.expect("read").into_inner();
+    assert_eq!(dossier.status(), DossierStatus::Processing);
+    assert!(dossier.result.is_none(), "nothing recorded without a signature");
+
+    let status = intake
+        .approve_result(pb::ApproveResultRequest { request_id: request_id(), name, actor, reason: String::new() })
+        .await
+        .expect_err("nothing to approve");
+    assert_eq!(status.code(), Code::FailedPrecondition, "approval before the officer's signature");
+    server.stop().await.expect("clean stop");
 }

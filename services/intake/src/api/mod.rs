@@ -6,6 +6,7 @@ mod catalogue;
 pub mod convert;
 mod dossiers;
 mod moves;
+mod results;
 mod validate;
 
 use std::sync::Arc;
@@ -28,6 +29,8 @@ pub struct IntakeState {
     pub calendar: WorkCalendar,
     /// The key of the applicant index's keyed hash.
     pub applicant_index_key: Vec<u8>,
+    /// The signing service, which signs and seals results.
+    pub signing: crate::peers::Signing,
 }
 
 /// The intake service's handlers.
@@ -139,6 +142,18 @@ impl IntakeService for IntakeApi {
         request: Request<pb::WithdrawDossierRequest>,
     ) -> Reply<pb::WithdrawDossierResponse> {
         self.withdraw(request.into_inner()).await.map(Response::new).map_err(status)
+    }
+
+    async fn resolve_dossier(&self, request: Request<pb::ResolveDossierRequest>) -> Reply<pb::ResolveDossierResponse> {
+        self.resolve(request.into_inner()).await.map(Response::new).map_err(status)
+    }
+
+    async fn approve_result(&self, request: Request<pb::ApproveResultRequest>) -> Reply<pb::ApproveResultResponse> {
+        self.approve(request.into_inner()).await.map(Response::new).map_err(status)
+    }
+
+    async fn return_result(&self, request: Request<pb::ReturnResultRequest>) -> Reply<pb::ReturnResultResponse> {
+        self.return_result(request.into_inner()).await.map(Response::new).map_err(status)
     }
 
     async fn apologize_dossier(

@@ -25,7 +25,7 @@ use crate::{
 };
 
 /// What every move request carries.
-struct MoveRequest {
+pub(super) struct MoveRequest {
     rpc: &'static str,
     body: Vec<u8>,
     request_id: String,
@@ -38,7 +38,7 @@ struct MoveRequest {
 impl IntakeApi {
     /// Makes one move: validation of the common fields, then the state machine on the stored dossier.
     /// `respond` builds the RPC's response from the dossier after the move; `payload` its event.
-    async fn make_move<R: Message + Default>(
+    pub(super) async fn make_move<R: Message + Default>(
         &self,
         request: MoveRequest,
         mut violations: Violations,
@@ -607,7 +607,7 @@ impl IntakeApi {
 }
 
 impl MoveRequest {
-    fn new(
+    pub(super) fn new(
         rpc: &'static str,
         body: Vec<u8>,
         request_id: String,

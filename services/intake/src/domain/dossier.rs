@@ -356,6 +356,31 @@ pub enum Command {
         /// The new appointment.
         new_appointment: DateTime<Utc>,
     },
+    /// The officer has signed the result.
+    Resolve {
+        /// The result document's resource name, if it is stored.
+        document: String,
+        /// Its SHA-256.
+        document_sha256: Vec<u8>,
+        /// Whether the result is electronic.
+        electronic: bool,
+        /// The officer's signature.
+        signature: String,
+        /// Its transparency log index.
+        log_index: i64,
+    },
+    /// The branch leader has approved, and the seal is applied.
+    Approve {
+        /// The seal's signature.
+        seal: String,
+        /// Its transparency log index.
+        log_index: i64,
+    },
+    /// The result is returned.
+    Return {
+        /// How, as the contract numbers it.
+        method: i32,
+    },
 }
 
 impl Command {
@@ -372,6 +397,9 @@ impl Command {
             Self::Stop => Move::Stop,
             Self::Withdraw => Move::Withdraw,
             Self::Apologize { .. } => Move::Apologize,
+            Self::Resolve { .. } => Move::Resolve,
+            Self::Approve { .. } => Move::Approve,
+            Self::Return { .. } => Move::Return,
         }
     }
 }
@@ -513,6 +541,33 @@ impl Dossier {
                     previous_appointment: previous,
                     new_appointment,
                 });
+            }
+            Command::Resolve { document, document_sha256, electronic, signature, log_index } => {
+                self.result = Some(ResultRecord {
+                    document,
+                    document_sha256,
+                    electronic,
+                    resolved_by: Some(meta.actor.clone()),
+                    resolve_time: Some(now),
+                    officer_signature: signature,
+                    officer_signature_log_index: log_index,
+                    ..ResultRecord::default()
+                });
+            }
+            Command::Approve { seal, log_index } => {
+                if let Some(result) = &mut self.result {
+                    result.approved_by = Some(meta.actor.clone());
+                    result.approve_time = Some(now);
+                    result.seal_signature = seal;
+                    result.seal_log_index = log_index;
+                }
+                self.end(now, true);
+            }
+            Command::Return { method } => {
+                if let Some(result) = &mut self.result {
+                    result.return_method = method;
+                    result.return_time = Some(now);
+                }
             }
         }
         self.status = to;
