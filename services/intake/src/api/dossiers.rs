@@ -25,7 +25,7 @@ use crate::{
     },
     store::{
         catalogue,
-        dossiers::{self, DossierFilter, Effects, Outcome},
+        dossiers::{self, DossierFilter, Effects, Filing, Outcome},
     },
 };
 
@@ -62,13 +62,18 @@ impl IntakeApi {
             Some(procedure) => submitted_components(&mut violations, &procedure.spec.components, request.components),
             None => Vec::new(),
         };
+        let applicant_hash =
+            applicant.as_ref().map(|applicant| applicant::index_hash(&state.applicant_index_key, applicant.key()));
+        let reused_documents =
+            self.check_cited_documents(&mut violations, &components, applicant_hash.as_deref()).await?;
         violations.finish()?;
-        let (Some(branch), Some(procedure), Some(applicant)) = (branch, procedure, applicant) else {
+        let (Some(branch), Some(procedure), Some(applicant), Some(applicant_hash)) =
+            (branch, procedure, applicant, applicant_hash)
+        else {
             return Err(ApiError::internal("validation passed without branch, procedure or applicant"));
         };
 
         let now = Utc::now();
-        let applicant_hash = applicant::index_hash(&state.applicant_index_key, applicant.key());
         let online = channel == common::Channel::Online as i32;
         let build = |number| {
             let mut dossier = Dossier {
@@ -127,9 +132,19 @@ impl IntakeApi {
             });
             Effects { response: response.encode_to_vec(), event: event(dossier, key.request_id(), payload) }
         };
-        let outcome =
-            dossiers::create(&state.db, &key, &branch.agency_code, local_date(now), &applicant_hash, build, effects)
-                .await?;
+        let outcome = dossiers::create(
+            &state.db,
+            &key,
+            Filing {
+                agency_code: &branch.agency_code,
+                day: local_date(now),
+                applicant_key_hash: &applicant_hash,
+                reused_documents: &reused_documents,
+            },
+            build,
+            effects,
+        )
+        .await?;
         match outcome {
             Outcome::Done(dossier) => {
                 state.feed.appended();
@@ -138,6 +153,38 @@ impl IntakeApi {
             }
             Outcome::Replayed(bytes) => decode(&bytes),
         }
+    }
+
+    /// The document ids that `components` cite, each checked to exist and to belong to the applicant:
+    /// a data store is its owner's alone.
+    async fn check_cited_documents(
+        &self,
+        violations: &mut Violations,
+        components: &[SubmittedComponent],
+        applicant_hash: Option<&str>,
+    ) -> Result<Vec<String>, ApiError> {
+        let mut cited = Vec::new();
+        for (index, component) in components.iter().enumerate() {
+            if let Some(name) = &component.stored_document {
+                match crate::domain::document::parse_name(name) {
+                    Some(id) => cited.push((index, id.to_owned())),
+                    None => violations
+                        .add(format!("components[{index}].stored_document"), "expected documents/{document_id}"),
+                }
+            }
+        }
+        let ids: Vec<String> = cited.iter().map(|(_, id)| id.clone()).collect();
+        let owners = crate::store::documents::owners(&self.state.db, &ids).await?;
+        for (index, id) in &cited {
+            let owner = owners.iter().find(|(document_id, _)| document_id == id).map(|(_, owner)| owner.as_str());
+            if owner.is_none() || owner != applicant_hash {
+                violations.add(
+                    format!("components[{index}].stored_document"),
+                    "no such document in the applicant's data store",
+                );
+            }
+        }
+        Ok(ids)
     }
 
     pub(super) async fn get_dossier_handler(&self, request: pb::GetDossierRequest) -> Result<pb::Dossier, ApiError> {

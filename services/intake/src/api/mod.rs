@@ -4,6 +4,7 @@
 
 mod catalogue;
 pub mod convert;
+mod documents;
 mod dossiers;
 mod moves;
 mod results;
@@ -169,6 +170,21 @@ impl IntakeService for IntakeApi {
 
     async fn rate_dossier(&self, request: Request<pb::RateDossierRequest>) -> Reply<pb::RateDossierResponse> {
         self.rate(request.into_inner()).await.map(Response::new).map_err(status)
+    }
+
+    async fn add_document(&self, request: Request<pb::AddDocumentRequest>) -> Reply<pb::AddDocumentResponse> {
+        self.add_document(request.into_inner()).await.map(Response::new).map_err(status)
+    }
+
+    async fn get_document(&self, request: Request<pb::GetDocumentRequest>) -> Reply<pb::Document> {
+        self.get_document(request.into_inner()).await.map(Response::new).map_err(status)
+    }
+
+    async fn list_applicant_documents(
+        &self,
+        request: Request<pb::ListApplicantDocumentsRequest>,
+    ) -> Reply<pb::ListApplicantDocumentsResponse> {
+        self.list_applicant_documents(request.into_inner()).await.map(Response::new).map_err(status)
     }
 
     async fn watch_events(&self, request: Request<pb::WatchEventsRequest>) -> Reply<WatchStream> {

@@ -3,6 +3,7 @@
 pub mod applicant;
 pub mod calendar;
 pub mod catalogue;
+pub mod document;
 pub mod dossier;
 pub mod dossier_code;
 pub mod lifecycle;

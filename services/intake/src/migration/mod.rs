@@ -4,6 +4,7 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 mod m20261125_000001_catalogue;
 mod m20261125_000002_dossiers;
+mod m20261125_000003_documents;
 
 /// Intake's migrator.
 pub struct Migrator;
@@ -11,6 +12,10 @@ pub struct Migrator;
 #[sea_orm_migration::async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261125_000001_catalogue::Migration), Box::new(m20261125_000002_dossiers::Migration)]
+        vec![
+            Box::new(m20261125_000001_catalogue::Migration),
+            Box::new(m20261125_000002_dossiers::Migration),
+            Box::new(m20261125_000003_documents::Migration),
+        ]
     }
 }

@@ -68,6 +68,18 @@ pub struct DossierFilter {
     pub overdue_at: Option<DateTime<Utc>>,
 }
 
+/// Where and for whom a dossier is filed: what its creation needs besides the dossier itself.
+pub struct Filing<'a> {
+    /// The receiving agency, whose daily counter numbers the dossier.
+    pub agency_code: &'a str,
+    /// The receiving day (Asia/Ho_Chi_Minh).
+    pub day: NaiveDate,
+    /// The applicant's keyed hash, for the applicant index.
+    pub applicant_key_hash: &'a str,
+    /// Documents of the applicant's data store the dossier cites.
+    pub reused_documents: &'a [String],
+}
+
 /// Creates a dossier: takes the agency's next number of the day, lets `build` make the dossier and
 /// its creation entry with that number, and stores it with its history, its event and the response,
 /// all in one transaction. Numbers are gap-free: the counter row is held until commit, and a
@@ -75,9 +87,7 @@ pub struct DossierFilter {
 pub async fn create(
     db: &DatabaseConnection,
     key: &RequestKey,
-    agency_code: &str,
-    day: NaiveDate,
-    applicant_key_hash: &str,
+    filing: Filing<'_>,
     build: impl FnOnce(u32) -> (Dossier, HistoryEntry),
     effects: impl FnOnce(&Dossier) -> Effects,
 ) -> Result<Outcome<Dossier>, ApiError> {
@@ -85,10 +95,11 @@ pub async fn create(
     if let Claim::Replay(response) = idempotency::claim(&transaction, key).await? {
         return Ok(Outcome::Replayed(response));
     }
-    let number = next_number(&transaction, agency_code, day).await?;
+    let number = next_number(&transaction, filing.agency_code, filing.day).await?;
     let (dossier, entry) = build(number);
-    let id = insert_row(&transaction, &dossier, applicant_key_hash).await?;
+    let id = insert_row(&transaction, &dossier, filing.applicant_key_hash).await?;
     insert_history(&transaction, id, &entry).await?;
+    super::documents::count_reuse(&transaction, filing.reused_documents).await?;
     let Effects { response, event } = effects(&dossier);
     feed::append(&transaction, event).await?;
     idempotency::complete(&transaction, key, &response).await?;
