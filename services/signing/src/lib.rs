@@ -1,13 +1,30 @@
-//! The signing service: keys, certificates, CMS signatures, approval and seal, and the transparency log. Today it starts, migrates its own database and serves health and
-//! reflection; its business RPCs answer UNIMPLEMENTED until the signing issue lands.
+//! The signing service: a certificate authority per deployment, keys encrypted at rest, CMS signatures
+//! (CAdES-BES) by officers and branch seals, their verification and revocation, a transparency log in
+//! the C2SP formats, and the signing event feed. `Signing` is what the chassis runs, from the binary,
+//! `motcua up` or a test.
 
 pub mod api;
+pub mod domain;
+pub mod jobs;
+pub mod keys;
 pub mod migration;
+pub mod settings;
+pub mod store;
+pub mod transparency;
 
-use motcua_chassis::{MotcuaService, ServiceConfig, ServiceKind};
+use std::sync::Arc;
+
+use anyhow::Context;
+use motcua_chassis::{MotcuaService, ServiceConfig, ServiceKind, feed::Feed};
 use motcua_proto::motcua::signing::v1::signing_service_server::SigningServiceServer;
 use sea_orm::DatabaseConnection;
 use tonic::service::Routes;
+
+use crate::{
+    keys::{KeyEncryption, KeyRing},
+    settings::SigningSettings,
+    transparency::TransparencyLog,
+};
 
 /// The signing service, as the chassis runs it.
 pub struct Signing;
@@ -16,8 +33,38 @@ impl MotcuaService for Signing {
     const KIND: ServiceKind = ServiceKind::Signing;
     type Migrator = migration::Migrator;
 
-    async fn routes(config: &ServiceConfig, _db: DatabaseConnection) -> anyhow::Result<Routes> {
-        let server = SigningServiceServer::new(api::SigningApi).max_decoding_message_size(config.max_message_bytes);
+    async fn routes(config: &ServiceConfig, db: DatabaseConnection) -> anyhow::Result<Routes> {
+        let settings = SigningSettings::from_config(config);
+        if settings.development_secret {
+            tracing::warn!(
+                variable = motcua_chassis::config::ENV_SIGNING_KEY_ENCRYPTION_SECRET,
+                "DEVELOPMENT DEFAULT: no key-encryption secret is configured, so signing derives one from the \
+                 database URL. Keys at rest are then as safe as that URL. Never run this way in production."
+            );
+        }
+        let encryption = KeyEncryption::new(settings.key_encryption_secret.clone());
+        let log = Arc::new(
+            TransparencyLog::open(db.clone(), settings.log_origin.clone(), &encryption)
+                .await
+                .context("opening the transparency log")?,
+        );
+        jobs::spawn_checkpointer(&log);
+        let token = match &settings.pkcs11 {
+            Some(pkcs11) => {
+                let pkcs11 = pkcs11.clone();
+                let token = tokio::task::spawn_blocking(move || {
+                    keys::pkcs11::Token::open(&pkcs11.module, &pkcs11.token_label, &pkcs11.pin)
+                })
+                .await?
+                .context("opening the PKCS#11 token")?;
+                tracing::info!("new ECDSA keys are made in the PKCS#11 token");
+                Some(Arc::new(token))
+            }
+            None => None,
+        };
+        let feed = Feed::start(db.clone()).await.context("starting the event feed")?;
+        let api = api::SigningApi::new(db, KeyRing::new(encryption, token), feed, log, settings);
+        let server = SigningServiceServer::new(api).max_decoding_message_size(config.max_message_bytes);
         Ok(Routes::new(server))
     }
 }

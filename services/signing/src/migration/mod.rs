@@ -1,5 +1,6 @@
-//! The signing service's database migrations, in order. None yet: the schema arrives with the signing
-//! issue, and a released migration is never edited.
+//! The signing service's database migrations, in order; a released migration is never edited.
+
+mod m20261125_000001_signing;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -9,6 +10,6 @@ pub struct Migrator;
 #[sea_orm_migration::async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        Vec::new()
+        vec![Box::new(m20261125_000001_signing::Migration)]
     }
 }

@@ -1,0 +1,256 @@
+//! Signing's gRPC handlers: request validation and proto <-> domain, one file per resource. RPCs
+//! without a handler here answer UNIMPLEMENTED (the generated default), as docs/api.md says.
+
+mod authorities;
+mod certificates;
+mod convert;
+mod events;
+mod imports;
+mod issuing;
+mod log;
+mod records;
+mod revocation;
+mod signing;
+mod validate;
+
+use std::sync::Arc;
+
+use motcua_chassis::{ApiError, ServiceKind, feed::Feed};
+use motcua_proto::motcua::signing::v1::{self as pb, signing_service_server::SigningService};
+use sea_orm::{DatabaseConnection, DbErr};
+use tonic::{Request, Response, Status, codegen::BoxStream};
+
+use crate::{keys::KeyRing, settings::SigningSettings, transparency::TransparencyLog};
+
+/// The signing service's handlers, over its database, its keys, its feed and its log.
+#[derive(Clone)]
+pub struct SigningApi {
+    state: Arc<State>,
+}
+
+/// What every handler shares.
+pub(crate) struct State {
+    pub db: DatabaseConnection,
+    pub keys: KeyRing,
+    pub feed: Feed,
+    pub log: Arc<TransparencyLog>,
+    pub settings: SigningSettings,
+}
+
+impl SigningApi {
+    /// Handlers over a migrated `db`.
+    pub fn new(
+        db: DatabaseConnection,
+        keys: KeyRing,
+        feed: Feed,
+        log: Arc<TransparencyLog>,
+        settings: SigningSettings,
+    ) -> Self {
+        Self { state: Arc::new(State { db, keys, feed, log, settings }) }
+    }
+}
+
+/// Now, to the microsecond: what both databases keep, so a stored time reads back equal.
+pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
+    let now = chrono::Utc::now();
+    chrono::DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
+}
+
+/// The status of `error`, in signing's error domain.
+pub(crate) fn status(error: ApiError) -> Status {
+    error.into_status(ServiceKind::Signing.error_domain())
+}
+
+/// The status of a database error.
+pub(crate) fn db_status(error: DbErr) -> Status {
+    status(error.into())
+}
+
+/// The status of a fault of the service (a key that does not open, an encoding that fails).
+pub(crate) fn internal(error: impl std::fmt::Display) -> Status {
+    status(ApiError::internal(error))
+}
+
+#[tonic::async_trait]
+impl SigningService for SigningApi {
+    async fn create_certificate_authority(
+        &self,
+        request: Request<pb::CreateCertificateAuthorityRequest>,
+    ) -> Result<Response<pb::CreateCertificateAuthorityResponse>, Status> {
+        authorities::create(&self.state, request.into_inner()).await.map(Response::new)
+    }
+
+    async fn import_certificate_authority(
+        &self,
+        request: Request<pb::ImportCertificateAuthorityRequest>,
+    ) -> Result<Response<pb::ImportCertificateAuthorityResponse>, Status> {
+        imports::import_authority(&self.state, request.into_inner()).await.map(Response::new)
+    }
+
+    async fn import_certificate(
+        &self,
+        request: Request<pb::ImportCertificateRequest>,
+    ) -> Result<Response<pb::ImportCertificateResponse>, Status> {
+        imports::import_certificate(&self.state, request.into_inner()).await.map(Response::new)
+    }
+
+    async fn get_certificate_authority(
+        &self,
+        request: Request<pb::GetCertificateAuthorityRequest>,
+    ) -> Result<Response<pb::CertificateAuthority>, Status> {
+        authorities::get(&self.state, request.into_inner()).await.map(Response::new)
+    }
+
+    async fn list_certificate_authorities(
+        &self,
+        request: Request<pb::ListCertificateAuthoritiesRequest>,
+    ) -> Result<Response<pb::ListCertificateAuthoritiesResponse>, Status> {
+        authorities::list(&self.state, request.into_inner()).await.map(Response::new)
+    }
+
+    async fn create_certificate(
+        &self,
+        request: Request<pb::CreateCertificateRequest>,
+    ) -> Result<Response<pb::CreateCertificateResponse>, Status> {
+        certificates::create(&self.state, request.into_inner()).await.map(Response::new)
+    }
+
+    async fn get_certificate(
+        &self,
+        request: Request<pb::GetCertificateRequest>,
+    ) -> Result<Response<pb::Certificate>, Status> {
+        certificates::get(&self.state, request.into_inner()).await.map(Response::new)
+    }
+
+    async fn list_certificates(
+        &self,
+        request: Request<pb::ListCertificatesRequest>,
+    ) -> Result<Response<pb::ListCertificatesResponse>, Status> {
+        certificates::list(&self.state, request.into_inner()).await.map(Response::new)
+    }
+
+    async fn revoke_certificate(
+        &self,
+        request: Request<pb::RevokeCertificateRequest>,
+    ) -> Result<Response<pb::RevokeCertificateResponse>, Status> {
+        revocation::revoke(&self.state, request.into_inner()).await.map(Response::new)
+    }
+
+    async fn get_crl(&self, request: Request<pb::GetCrlRequest>) -> Result<Response<pb::GetCrlResponse>, Status> {
+        revocation::crl(&self.state, request.into_inner()).await.map(Response::new)
+    }
+
+    async fn sign(&self, request: Request<pb::SignRequest>) -> Result<Response<pb::SignResponse>, Status> {
+        signing::sign(&self.state, request.into_inner()).await.map(Response::new)
+    }
+
+    async fn seal(&self, request: Request<pb::SealRequest>) -> Result<Response<pb::SealResponse>, Status> {
+        signing::seal(&self.state, request.into_inner()).await.map(Response::new)
+    }
+
+    async fn get_signature(
+        &self,
+        request: Request<pb::GetSignatureRequest>,
+    ) -> Result<Response<pb::Signature>, Status> {
+        records::get(&self.state, request.into_inner()).await.map(Response::new)
+    }
+
+    async fn list_signatures(
+        &self,
+        request: Request<pb::ListSignaturesRequest>,
+    ) -> Result<Response<pb::ListSignaturesResponse>, Status> {
+        records::list(&self.state, request.into_inner()).await.map(Response::new)
+    }
+
+    async fn verify_signature(
+        &self,
+        request: Request<pb::VerifySignatureRequest>,
+    ) -> Result<Response<pb::VerifySignatureResponse>, Status> {
+        records::verify(&self.state, request.into_inner()).await.map(Response::new)
+    }
+
+    async fn get_checkpoint(
+        &self,
+        _request: Request<pb::GetCheckpointRequest>,
+    ) -> Result<Response<pb::GetCheckpointResponse>, Status> {
+        log::checkpoint(&self.state).await.map(Response::new)
+    }
+
+    async fn get_inclusion_proof(
+        &self,
+        request: Request<pb::GetInclusionProofRequest>,
+    ) -> Result<Response<pb::GetInclusionProofResponse>, Status> {
+        log::inclusion_proof(&self.state, request.into_inner()).await.map(Response::new)
+    }
+
+    async fn get_consistency_proof(
+        &self,
+        request: Request<pb::GetConsistencyProofRequest>,
+    ) -> Result<Response<pb::GetConsistencyProofResponse>, Status> {
+        log::consistency_proof(&self.state, request.into_inner()).await.map(Response::new)
+    }
+
+    async fn get_tile(&self, request: Request<pb::GetTileRequest>) -> Result<Response<pb::GetTileResponse>, Status> {
+        log::tile(&self.state, request.into_inner()).await.map(Response::new)
+    }
+
+    async fn watch_events(
+        &self,
+        request: Request<pb::WatchEventsRequest>,
+    ) -> Result<Response<BoxStream<pb::SigningEvent>>, Status> {
+        events::watch(&self.state, request.into_inner()).map(Response::new)
+    }
+}
+
+/// A mutation's transaction, or the response of its earlier call with the same request id.
+pub(crate) enum Begun<R> {
+    /// The request id is new and claimed: do the work in this transaction.
+    Fresh(sea_orm::DatabaseTransaction),
+    /// A retry: answer the original response.
+    Replayed(R),
+}
+
+/// Begins the transaction of a mutation and claims its request id (AIP-155).
+pub(crate) async fn begin_claimed<R: prost::Message + Default>(
+    state: &State,
+    key: &motcua_chassis::idempotency::RequestKey,
+) -> Result<Begun<R>, Status> {
+    use motcua_chassis::idempotency::{Claim, claim};
+    use sea_orm::TransactionTrait;
+    let transaction = state.db.begin().await.map_err(db_status)?;
+    match claim(&transaction, key).await.map_err(status)? {
+        Claim::Claimed => Ok(Begun::Fresh(transaction)),
+        Claim::Replay(response) => {
+            transaction.rollback().await.map_err(db_status)?;
+            R::decode(response.as_slice()).map(Begun::Replayed).map_err(internal)
+        }
+    }
+}
+
+/// Records the response of a claimed mutation, appends its event, and commits; then wakes the feed.
+pub(crate) async fn finish_claimed<R: prost::Message>(
+    state: &State,
+    transaction: sea_orm::DatabaseTransaction,
+    key: &motcua_chassis::idempotency::RequestKey,
+    response: &R,
+    event: (String, &str, pb::signing_event::Payload),
+) -> Result<(), Status> {
+    use prost::Message as _;
+    let (subject, event_type, payload) = event;
+    let encoded = pb::SigningEvent { envelope: None, payload: Some(payload) }.encode_to_vec();
+    motcua_chassis::feed::append(
+        &transaction,
+        motcua_chassis::feed::NewEvent {
+            subject,
+            request_id: key.request_id().to_owned(),
+            event_type: event_type.to_owned(),
+            payload: encoded,
+        },
+    )
+    .await
+    .map_err(db_status)?;
+    motcua_chassis::idempotency::complete(&transaction, key, &response.encode_to_vec()).await.map_err(db_status)?;
+    transaction.commit().await.map_err(db_status)?;
+    state.feed.appended();
+    Ok(())
+}
