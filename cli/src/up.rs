@@ -21,6 +21,10 @@ pub async fn run(host: &str, data_dir: &str) -> anyhow::Result<()> {
             let mut config = ServiceConfig::from_env(kind)?;
             config.listen_addr = SocketAddr::new(host, kind.default_port());
             config.database_url = config::default_sqlite_url(data_dir, kind);
+            // `motcua up` is the development tool: without TLS, callers name themselves (loopback only).
+            if config.tls.is_none() {
+                config.dev_identity = true;
+            }
             // No load balancer to drain on a laptop: stop at once unless told otherwise.
             if std::env::var_os(config::ENV_SHUTDOWN_DRAIN_MS).is_none() {
                 config.shutdown_drain = std::time::Duration::ZERO;

@@ -40,11 +40,32 @@ pub const ENV_INTAKE_SEED_DIR: &str = "MOTCUA_INTAKE_SEED_DIR";
 pub const ENV_SIGNING_KEY_ENCRYPTION_SECRET: &str = "MOTCUA_SIGNING_KEY_ENCRYPTION_SECRET";
 /// Signing's transparency log origin: the first line of every checkpoint.
 pub const ENV_SIGNING_LOG_ORIGIN: &str = "MOTCUA_SIGNING_LOG_ORIGIN";
+/// Signing's PKCS#11 module (a `.so` path); set, new ECDSA keys are made in its token.
+pub const ENV_SIGNING_PKCS11_MODULE: &str = "MOTCUA_SIGNING_PKCS11_MODULE";
+/// The label of the PKCS#11 token signing uses.
+pub const ENV_SIGNING_PKCS11_TOKEN_LABEL: &str = "MOTCUA_SIGNING_PKCS11_LABEL";
+/// The user PIN of that token.
+pub const ENV_SIGNING_PKCS11_PIN: &str = "MOTCUA_SIGNING_PKCS11_PIN";
 /// Intake's secret key for the keyed hash under which applicants' identity numbers and tax codes are
 /// indexed. Changing it makes stored dossiers unfindable by applicant: set it once per deployment.
 pub const ENV_INTAKE_APPLICANT_INDEX_KEY: &str = "MOTCUA_INTAKE_APPLICANT_INDEX_KEY";
 /// Intake's address of the signing service, which signs and seals dossier results.
 pub const ENV_INTAKE_SIGNING_URL: &str = "MOTCUA_INTAKE_SIGNING_URL";
+/// Receipt's address of the signing service, which signs every receipt's canonical XML.
+pub const ENV_RECEIPT_SIGNING_URL: &str = "MOTCUA_RECEIPT_SIGNING_URL";
+/// The service's TLS certificate chain (PEM). With the key and the client CA it switches on mutual TLS.
+pub const ENV_TLS_CERT: &str = "MOTCUA_TLS_CERT";
+/// The service's TLS private key (PEM).
+pub const ENV_TLS_KEY: &str = "MOTCUA_TLS_KEY";
+/// The CA (PEM) that issues callers' client certificates; a caller without one is refused.
+pub const ENV_TLS_CLIENT_CA: &str = "MOTCUA_TLS_CLIENT_CA";
+/// `true` switches on the development mode: plaintext, caller named by `x-motcua-identity` metadata,
+/// loopback only.
+pub const ENV_DEV_IDENTITY: &str = "MOTCUA_DEV_IDENTITY";
+/// The policy file (YAML): which RPCs each identity may call, for which branches and procedures.
+pub const ENV_POLICY_FILE: &str = "MOTCUA_POLICY_FILE";
+/// Requests a second each caller identity may make (twice that in a burst).
+pub const ENV_RATE_LIMIT_PER_IDENTITY: &str = "MOTCUA_RATE_LIMIT_PER_IDENTITY";
 /// Standard OpenTelemetry: the OTLP/gRPC endpoint; traces are exported only when it is set.
 pub const ENV_OTEL_EXPORTER_OTLP_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
 /// Standard OpenTelemetry: the service name on every span (defaults to `motcua-<service>`).
@@ -148,6 +169,12 @@ pub const VARIABLES: &[Variable] = &[
         description: "intake: URL of the signing service (results are signed and sealed there)",
     },
     Variable {
+        name: ENV_RECEIPT_SIGNING_URL,
+        default: "http://127.0.0.1:50052",
+        secret: false,
+        description: "receipt: URL of the signing service (every receipt is signed there, retried while it is down)",
+    },
+    Variable {
         name: ENV_SIGNING_KEY_ENCRYPTION_SECRET,
         default: "<development secret derived from the database URL, with a warning>",
         secret: true,
@@ -158,6 +185,60 @@ pub const VARIABLES: &[Variable] = &[
         default: "motcua.example/signing-log",
         secret: false,
         description: "signing: origin line of the transparency log's checkpoints",
+    },
+    Variable {
+        name: ENV_SIGNING_PKCS11_MODULE,
+        default: "",
+        secret: false,
+        description: "signing: PKCS#11 module path; set, new ECDSA keys are made in the token",
+    },
+    Variable {
+        name: ENV_SIGNING_PKCS11_TOKEN_LABEL,
+        default: "motcua",
+        secret: false,
+        description: "signing: label of the PKCS#11 token",
+    },
+    Variable {
+        name: ENV_SIGNING_PKCS11_PIN,
+        default: "",
+        secret: true,
+        description: "signing: user PIN of the PKCS#11 token",
+    },
+    Variable {
+        name: ENV_TLS_CERT,
+        default: "",
+        secret: false,
+        description: "path of the service's TLS certificate chain (PEM); with the key and client CA, mutual TLS",
+    },
+    Variable {
+        name: ENV_TLS_KEY,
+        default: "",
+        secret: false,
+        description: "path of the service's TLS private key (PEM)",
+    },
+    Variable {
+        name: ENV_TLS_CLIENT_CA,
+        default: "",
+        secret: false,
+        description: "path of the CA (PEM) issuing callers' client certificates",
+    },
+    Variable {
+        name: ENV_DEV_IDENTITY,
+        default: "false",
+        secret: false,
+        description: "development mode: plaintext on loopback, caller named by x-motcua-identity metadata",
+    },
+    Variable {
+        name: ENV_POLICY_FILE,
+        default: "<none: every call allowed in the development mode, refused otherwise>",
+        secret: false,
+        description: "policy file (YAML): RPCs, branches and procedures per identity; reloaded on change",
+    },
+    Variable {
+        name: ENV_RATE_LIMIT_PER_IDENTITY,
+        default: "200",
+        secret: false,
+        description: "requests a second per caller identity, twice that in a burst; more is RESOURCE_EXHAUSTED",
     },
     Variable {
         name: ENV_OTEL_EXPORTER_OTLP_ENDPOINT,
@@ -283,6 +364,14 @@ pub struct ServiceConfig {
     pub shutdown_grace: Duration,
     /// Intake's seed folder, if the built-in seed files are replaced.
     pub intake_seed_dir: Option<PathBuf>,
+    /// Mutual TLS, when configured.
+    pub tls: Option<TlsFiles>,
+    /// Whether the development identity mode is on.
+    pub dev_identity: bool,
+    /// The policy file, if any.
+    pub policy_file: Option<PathBuf>,
+    /// Requests a second per caller identity.
+    pub rate_limit_per_identity: u32,
     /// The values of the service-specific variables of [`VARIABLES`] that are set, by name, for a
     /// service to read into its own settings (see [`ServiceConfig::variable`]).
     pub service_variables: BTreeMap<&'static str, String>,
@@ -316,6 +405,10 @@ impl ServiceConfig {
             shutdown_drain: Duration::from_millis(parse_or(&get, ENV_SHUTDOWN_DRAIN_MS, 5_000, "milliseconds")?),
             shutdown_grace: Duration::from_millis(parse_or(&get, ENV_SHUTDOWN_GRACE_MS, 10_000, "milliseconds")?),
             intake_seed_dir: get(ENV_INTAKE_SEED_DIR).map(PathBuf::from),
+            tls: tls_files(&get)?,
+            dev_identity: parse_bool(ENV_DEV_IDENTITY, get(ENV_DEV_IDENTITY), false)?,
+            policy_file: get(ENV_POLICY_FILE).map(PathBuf::from),
+            rate_limit_per_identity: parse_or(&get, ENV_RATE_LIMIT_PER_IDENTITY, 200, "requests a second")?,
             service_variables: VARIABLES
                 .iter()
                 .filter(|variable| variable.name.starts_with(&format!("MOTCUA_{}_", kind.name().to_uppercase())))
@@ -339,6 +432,10 @@ impl ServiceConfig {
             shutdown_drain: Duration::ZERO,
             shutdown_grace: Duration::from_secs(5),
             intake_seed_dir: None,
+            tls: None,
+            dev_identity: true,
+            policy_file: None,
+            rate_limit_per_identity: 100_000,
             service_variables: BTreeMap::new(),
         }
     }
@@ -346,6 +443,31 @@ impl ServiceConfig {
     /// The value of a service-specific variable (`MOTCUA_<SERVICE>_*`), when set and not blank.
     pub fn variable(&self, name: &str) -> Option<&str> {
         self.service_variables.get(name).map(String::as_str)
+    }
+}
+
+/// The files of mutual TLS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// The service's certificate chain (PEM).
+    pub cert: PathBuf,
+    /// The service's private key (PEM).
+    pub key: PathBuf,
+    /// The CA of callers' client certificates (PEM).
+    pub client_ca: PathBuf,
+}
+
+fn tls_files(get: &impl Fn(&str) -> Option<String>) -> Result<Option<TlsFiles>, ConfigError> {
+    match (get(ENV_TLS_CERT), get(ENV_TLS_KEY), get(ENV_TLS_CLIENT_CA)) {
+        (None, None, None) => Ok(None),
+        (Some(cert), Some(key), Some(client_ca)) => {
+            Ok(Some(TlsFiles { cert: cert.into(), key: key.into(), client_ca: client_ca.into() }))
+        }
+        _ => Err(ConfigError {
+            variable: ENV_TLS_CERT,
+            value: String::new(),
+            reason: "MOTCUA_TLS_CERT, MOTCUA_TLS_KEY and MOTCUA_TLS_CLIENT_CA go together",
+        }),
     }
 }
 

@@ -64,6 +64,22 @@ pub enum ApiError {
         /// What is wrong, for a developer.
         description: String,
     },
+    /// The caller could not be identified: UNAUTHENTICATED.
+    #[error("{description}")]
+    Unauthenticated {
+        /// ErrorInfo reason, e.g. `NO_IDENTITY`.
+        reason: &'static str,
+        /// What is wrong, for a developer.
+        description: String,
+    },
+    /// The caller may not do this: PERMISSION_DENIED.
+    #[error("{description}")]
+    PermissionDenied {
+        /// ErrorInfo reason, e.g. `RPC_NOT_ALLOWED`.
+        reason: &'static str,
+        /// What is wrong, for a developer.
+        description: String,
+    },
     /// A limit was reached: RESOURCE_EXHAUSTED with RetryInfo.
     #[error("{description}")]
     ResourceExhausted {
@@ -113,6 +129,8 @@ impl ApiError {
             Self::InvalidArgument { reason, .. }
             | Self::FailedPrecondition { reason, .. }
             | Self::AlreadyExists { reason, .. }
+            | Self::Unauthenticated { reason, .. }
+            | Self::PermissionDenied { reason, .. }
             | Self::ResourceExhausted { reason, .. }
             | Self::Unavailable { reason, .. } => reason,
             Self::NotFound { .. } => "NOT_FOUND",
@@ -143,6 +161,8 @@ impl ApiError {
                 (Code::FailedPrecondition, description)
             }
             Self::AlreadyExists { description, .. } => (Code::AlreadyExists, description),
+            Self::Unauthenticated { description, .. } => (Code::Unauthenticated, description),
+            Self::PermissionDenied { description, .. } => (Code::PermissionDenied, description),
             Self::ResourceExhausted { description, retry_after, .. } => {
                 details.set_retry_info(Some(retry_after));
                 (Code::ResourceExhausted, description)

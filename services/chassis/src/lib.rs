@@ -1,14 +1,17 @@
 //! motcua-chassis: what every motcua service stands on — configuration, telemetry, the database,
 //! server start-up and shutdown, errors, paging and the shared test harness.
 
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod feed;
 pub mod grpc_trace;
 pub mod idempotency;
+pub mod identity;
 pub mod paging;
 pub mod peer;
+pub mod policy;
 pub mod server;
 pub mod service;
 pub mod signal;

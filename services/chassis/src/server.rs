@@ -13,11 +13,21 @@ use anyhow::Context as _;
 use http::{Request, Response};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 use tokio_stream::wrappers::TcpListenerStream;
-use tonic::{body::Body, service::Routes, transport::Server};
+use tonic::{
+    body::Body,
+    service::Routes,
+    transport::{Certificate, Identity, Server, ServerTlsConfig},
+};
 use tonic_health::{ServingStatus, server::HealthReporter};
 use tower::{BoxError, Layer, Service, ServiceBuilder, limit::GlobalConcurrencyLimitLayer, load_shed::LoadShedLayer};
 
-use crate::{config::ServiceConfig, error::ApiError, grpc_trace::ServerTraceLayer};
+use crate::{
+    auth::{AuthMode, Guard},
+    config::ServiceConfig,
+    error::ApiError,
+    grpc_trace::ServerTraceLayer,
+    policy::{Policy, PolicyStore},
+};
 
 /// How long a shed caller is told to wait before retrying.
 const SHED_RETRY_AFTER: std::time::Duration = std::time::Duration::from_millis(100);
@@ -54,6 +64,7 @@ pub async fn start(
     routes: Routes,
     external_shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<RunningServer> {
+    let security = Security::from_config(config)?;
     let listener = TcpListener::bind(config.listen_addr)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen_addr))?;
@@ -67,13 +78,14 @@ pub async fn start(
                 () = external_shutdown => {}
             }
         };
-        serve(config, routes, listener, stop).await
+        serve(config, security, routes, listener, stop).await
     });
     Ok(RunningServer { local_addr, shutdown, task })
 }
 
 async fn serve(
     config: ServiceConfig,
+    security: Security,
     routes: Routes,
     listener: TcpListener,
     stop: impl Future<Output = ()> + Send + 'static,
@@ -89,8 +101,10 @@ async fn serve(
 
     // Read top-down, outermost first.
     let layers = ServiceBuilder::new()
-        // A span for every RPC, so shed and timed-out calls are visible too.
+        // A span for every RPC, so refused, shed and timed-out calls are visible too.
         .layer(ServerTraceLayer)
+        // Who calls, and whether the policy and its rate let it: before any work is spent on it.
+        .layer(Guard::new(security.mode, security.policy, config.rate_limit_per_identity, config.kind.error_domain()))
         // Overload becomes RESOURCE_EXHAUSTED with RetryInfo rather than a queue that grows.
         .layer(ShedResponseLayer { domain: config.kind.error_domain() })
         .layer(LoadShedLayer::new())
@@ -109,7 +123,11 @@ async fn serve(
         let _ = closing.send(());
     };
 
-    let server = Server::builder()
+    let mut builder = Server::builder();
+    if let Some(tls) = security.tls {
+        builder = builder.tls_config(tls).context("the TLS configuration is not valid")?;
+    }
+    let server = builder
         // Deadline: the caller's grpc-timeout when shorter, this otherwise.
         .timeout(config.request_timeout)
         .layer(layers)
@@ -128,6 +146,54 @@ async fn serve(
             tracing::warn!(service = service_name, "in-flight requests outlived the grace period");
             Ok(())
         }
+    }
+}
+
+/// How callers are identified and what they may do, decided once at start-up.
+struct Security {
+    mode: AuthMode,
+    policy: PolicyStore,
+    tls: Option<ServerTlsConfig>,
+}
+
+impl Security {
+    /// Mutual TLS with a policy file in production; the development mode only when asked for and
+    /// only on loopback; nothing else starts.
+    fn from_config(config: &ServiceConfig) -> anyhow::Result<Self> {
+        let service = config.kind.name();
+        if let Some(files) = &config.tls {
+            let read =
+                |path: &std::path::Path| std::fs::read(path).with_context(|| format!("reading {}", path.display()));
+            let tls = ServerTlsConfig::new()
+                .identity(Identity::from_pem(read(&files.cert)?, read(&files.key)?))
+                .client_ca_root(Certificate::from_pem(read(&files.client_ca)?));
+            let Some(policy_file) = &config.policy_file else {
+                anyhow::bail!("{service}: mutual TLS needs a policy file ({})", crate::config::ENV_POLICY_FILE);
+            };
+            let policy = PolicyStore::watch(policy_file.clone()).map_err(anyhow::Error::msg)?;
+            return Ok(Self { mode: AuthMode::MutualTls, policy, tls: Some(tls) });
+        }
+        if !config.dev_identity {
+            anyhow::bail!(
+                "{service}: no caller identity is configured: set {}, {} and {} (production), or {}=true on a loopback address (development)",
+                crate::config::ENV_TLS_CERT,
+                crate::config::ENV_TLS_KEY,
+                crate::config::ENV_TLS_CLIENT_CA,
+                crate::config::ENV_DEV_IDENTITY
+            );
+        }
+        if !config.listen_addr.ip().is_loopback() {
+            anyhow::bail!("{service}: the development identity mode serves loopback only, not {}", config.listen_addr);
+        }
+        tracing::warn!(
+            service,
+            "DEVELOPMENT IDENTITY MODE: plaintext, and callers name themselves in x-motcua-identity metadata; never use it in production"
+        );
+        let policy = match &config.policy_file {
+            Some(path) => PolicyStore::watch(path.clone()).map_err(anyhow::Error::msg)?,
+            None => PolicyStore::fixed(Policy::allow_everyone()),
+        };
+        Ok(Self { mode: AuthMode::Development, policy, tls: None })
     }
 }
 
