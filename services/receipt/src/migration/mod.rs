@@ -1,7 +1,9 @@
-//! The receipt service's database migrations, in order. None yet: the schema arrives with the receipt
-//! issue, and a released migration is never edited.
+//! The receipt service's database migrations, in order. A released migration is never edited: a
+//! change is a new one.
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
+
+mod m20261125_000001_receipts;
 
 /// The receipt service's migrator.
 pub struct Migrator;
@@ -9,6 +11,6 @@ pub struct Migrator;
 #[sea_orm_migration::async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        Vec::new()
+        vec![Box::new(m20261125_000001_receipts::Migration)]
     }
 }

@@ -1,0 +1,148 @@
+//! Receipt's gRPC handlers: request validation, proto <-> domain, nothing else. Each resource has its
+//! own file; this one binds them to the generated service trait. `ListAuditRecords` is not bound
+//! here: it answers UNIMPLEMENTED (the generated default) until the audit trail lands.
+
+pub mod convert;
+mod corrections;
+mod events;
+mod receipts;
+mod renderings;
+mod series;
+mod validate;
+
+pub use events::event as receipt_event;
+
+use std::sync::Arc;
+
+use motcua_chassis::{ApiError, ServiceKind, feed::Feed, identity::Caller};
+use motcua_proto::motcua::receipt::v1::{self as pb, receipt_service_server::ReceiptService};
+use prost::Message;
+use sea_orm::DatabaseConnection;
+use tokio::sync::Notify;
+use tonic::{Request, Response, Status};
+
+/// What every handler reads: the database, the event feed, and the bell of the signing job.
+pub struct ReceiptState {
+    /// Receipt's database, migrated.
+    pub db: DatabaseConnection,
+    /// The event feed.
+    pub feed: Feed,
+    /// Rung after a receipt commits, so the signing job asks signing now rather than at its next poll.
+    pub signing_due: Arc<Notify>,
+    /// The signing service, which signs each receipt's XML.
+    pub signing: crate::peers::Signing,
+}
+
+/// The receipt service's handlers.
+#[derive(Clone)]
+pub struct ReceiptApi {
+    state: Arc<ReceiptState>,
+}
+
+impl ReceiptApi {
+    /// Handlers over `state`, which the signing job shares.
+    pub fn new(state: Arc<ReceiptState>) -> Self {
+        Self { state }
+    }
+}
+
+/// The caller the chassis's guard established; every guarded request has one.
+fn caller<T>(request: &Request<T>) -> Result<Caller, Status> {
+    request.extensions().get::<Caller>().cloned().ok_or_else(|| {
+        status(ApiError::Unauthenticated {
+            reason: "NO_IDENTITY",
+            description: "the call was not identified".to_owned(),
+        })
+    })
+}
+
+/// PERMISSION_DENIED unless `caller` may act for `branch_code`.
+fn check_branch(caller: &Caller, branch_code: &str) -> Result<(), ApiError> {
+    if caller.may_act_for_branch(branch_code) {
+        Ok(())
+    } else {
+        Err(ApiError::PermissionDenied {
+            reason: "BRANCH_NOT_ALLOWED",
+            description: format!("{} may not act for branch {branch_code}", caller.identity),
+        })
+    }
+}
+
+/// The status of an error of receipt's.
+fn status(error: ApiError) -> Status {
+    error.into_status(ServiceKind::Receipt.error_domain())
+}
+
+/// A stored response, decoded for a retry.
+fn decode<T: Message + Default>(bytes: &[u8]) -> Result<T, ApiError> {
+    T::decode(bytes).map_err(|error| ApiError::internal(format!("stored response: {error}")))
+}
+
+/// Today in Asia/Ho_Chi_Minh (UTC+7, no daylight saving), the day receipts are dated by.
+fn today() -> chrono::NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive()
+}
+
+type Reply<T> = Result<Response<T>, Status>;
+
+/// The stream `WatchEvents` answers with.
+type WatchStream = tonic::codegen::BoxStream<pb::ReceiptEvent>;
+
+#[tonic::async_trait]
+impl ReceiptService for ReceiptApi {
+    async fn create_series(&self, request: Request<pb::CreateSeriesRequest>) -> Reply<pb::CreateSeriesResponse> {
+        self.create_series_handler(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
+    }
+
+    async fn get_series(&self, request: Request<pb::GetSeriesRequest>) -> Reply<pb::Series> {
+        self.get_series_handler(request.into_inner()).await.map(Response::new).map_err(status)
+    }
+
+    async fn list_series(&self, request: Request<pb::ListSeriesRequest>) -> Reply<pb::ListSeriesResponse> {
+        self.list_series_handler(request.into_inner()).await.map(Response::new).map_err(status)
+    }
+
+    async fn close_series(&self, request: Request<pb::CloseSeriesRequest>) -> Reply<pb::CloseSeriesResponse> {
+        self.close_series_handler(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
+    }
+
+    async fn issue_receipt(&self, request: Request<pb::IssueReceiptRequest>) -> Reply<pb::IssueReceiptResponse> {
+        self.issue_receipt_handler(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
+    }
+
+    async fn get_receipt(&self, request: Request<pb::GetReceiptRequest>) -> Reply<pb::Receipt> {
+        self.get_receipt_handler(request.into_inner()).await.map(Response::new).map_err(status)
+    }
+
+    async fn list_receipts(&self, request: Request<pb::ListReceiptsRequest>) -> Reply<pb::ListReceiptsResponse> {
+        self.list_receipts_handler(request.into_inner()).await.map(Response::new).map_err(status)
+    }
+
+    async fn lookup_receipt(&self, request: Request<pb::LookupReceiptRequest>) -> Reply<pb::LookupReceiptResponse> {
+        self.lookup_receipt_handler(request.into_inner()).await.map(Response::new).map_err(status)
+    }
+
+    async fn cancel_receipt(&self, request: Request<pb::CancelReceiptRequest>) -> Reply<pb::CancelReceiptResponse> {
+        self.cancel_receipt_handler(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
+    }
+
+    async fn replace_receipt(&self, request: Request<pb::ReplaceReceiptRequest>) -> Reply<pb::ReplaceReceiptResponse> {
+        self.replace_receipt_handler(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
+    }
+
+    async fn adjust_receipt(&self, request: Request<pb::AdjustReceiptRequest>) -> Reply<pb::AdjustReceiptResponse> {
+        self.adjust_receipt_handler(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
+    }
+
+    async fn render_receipt(&self, request: Request<pb::RenderReceiptRequest>) -> Reply<pb::RenderReceiptResponse> {
+        self.render_receipt_handler(request.into_inner()).await.map(Response::new).map_err(status)
+    }
+
+    async fn get_usage_report(&self, request: Request<pb::GetUsageReportRequest>) -> Reply<pb::GetUsageReportResponse> {
+        self.get_usage_report_handler(request.into_inner()).await.map(Response::new).map_err(status)
+    }
+
+    async fn watch_events(&self, request: Request<pb::WatchEventsRequest>) -> Reply<WatchStream> {
+        self.watch_events_handler(request.into_inner()).map(Response::new).map_err(status)
+    }
+}

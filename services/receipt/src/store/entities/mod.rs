@@ -1,0 +1,4 @@
+//! sea-orm entities of receipt's tables.
+
+pub mod receipt;
+pub mod series;
