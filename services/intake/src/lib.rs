@@ -50,7 +50,7 @@ impl MotcuaService for Intake {
         let feed = motcua_chassis::feed::Feed::start(db.clone()).await?;
         let signing_url =
             config.variable(motcua_chassis::config::ENV_INTAKE_SIGNING_URL).unwrap_or(DEFAULT_SIGNING_URL);
-        let signing = peers::Signing::connect_lazy(signing_url)?;
+        let signing = peers::Signing::connect(config, signing_url)?;
         let state = api::IntakeState { db, feed, calendar, applicant_index_key, signing };
         let server =
             IntakeServiceServer::new(api::IntakeApi::new(state)).max_decoding_message_size(config.max_message_bytes);

@@ -24,8 +24,8 @@ pub struct Signing {
 
 impl Signing {
     /// A client of the signing service at `url`, connected on first use.
-    pub fn connect_lazy(url: &str) -> anyhow::Result<Self> {
-        Ok(Self { client: SigningServiceClient::new(peer::connect_lazy(url)?) })
+    pub fn connect(config: &motcua_chassis::ServiceConfig, url: &str) -> anyhow::Result<Self> {
+        Ok(Self { client: SigningServiceClient::new(peer::connect_as(config, url)?) })
     }
 
     /// Has `officer_id` sign the document with digest `document_sha256`. `request_id` is derived from

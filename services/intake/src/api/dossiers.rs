@@ -5,6 +5,7 @@ use motcua_chassis::{
     ApiError,
     feed::{FeedItem, NewEvent},
     idempotency::RequestKey,
+    identity::Caller,
     paging, timestamps,
 };
 use motcua_proto::motcua::{
@@ -32,9 +33,16 @@ use crate::{
 impl IntakeApi {
     pub(super) async fn create_dossier_handler(
         &self,
+        caller: Caller,
         request: pb::CreateDossierRequest,
     ) -> Result<pb::CreateDossierResponse, ApiError> {
         let key = RequestKey::new(&request.request_id, "CreateDossier", &request.encode_to_vec())?;
+        if !caller.may_act_for_branch(&request.branch_code) {
+            return Err(ApiError::PermissionDenied {
+                reason: "BRANCH_NOT_ALLOWED",
+                description: format!("{} may not file dossiers at branch {}", caller.identity, request.branch_code),
+            });
+        }
         let state = &self.state;
         let mut violations = Violations::default();
         let branch = match catalogue::get_branch(&state.db, &request.branch_code).await? {
@@ -109,7 +117,7 @@ impl IntakeApi {
                 apologies: Vec::new(),
                 rating: None,
                 feedback: Vec::new(),
-                submitter_identity: String::new(),
+                submitter_identity: caller.identity.clone(),
                 update_time: now,
                 moves_made: 0,
             };
@@ -187,7 +195,11 @@ impl IntakeApi {
         Ok(ids)
     }
 
-    pub(super) async fn get_dossier_handler(&self, request: pb::GetDossierRequest) -> Result<pb::Dossier, ApiError> {
+    pub(super) async fn get_dossier_handler(
+        &self,
+        caller: Caller,
+        request: pb::GetDossierRequest,
+    ) -> Result<pb::Dossier, ApiError> {
         let mut violations = Violations::default();
         let code = violations.dossier_name("name", &request.name);
         violations.finish()?;
@@ -195,6 +207,12 @@ impl IntakeApi {
         let Some(record) = dossiers::find(&self.state.db, &code).await? else {
             return Err(ApiError::not_found("motcua.intake.v1.Dossier", request.name));
         };
+        if !caller.may_read_dossier(&record.dossier.submitter_identity, &record.dossier.procedure_code) {
+            return Err(ApiError::PermissionDenied {
+                reason: "DOSSIER_NOT_ALLOWED",
+                description: format!("{} may read only the dossiers it filed or of its procedures", caller.identity),
+            });
+        }
         let history = if request.view == pb::DossierView::Basic as i32 {
             Vec::new()
         } else {
@@ -205,6 +223,7 @@ impl IntakeApi {
 
     pub(super) async fn list_dossiers_handler(
         &self,
+        caller: Caller,
         request: pb::ListDossiersRequest,
     ) -> Result<pb::ListDossiersResponse, ApiError> {
         let page_size = paging::page_size(request.page_size)?;
@@ -258,6 +277,7 @@ impl IntakeApi {
             received_to,
             applicant_key_hash: applicant_key.map(|key| applicant::index_hash(&self.state.applicant_index_key, &key)),
             overdue_at: request.overdue_only.then_some(now),
+            visible_to: caller.is_restricted().then(|| (caller.identity.clone(), caller.procedures.clone())),
         };
         // Overdue-ness depends on the time of the first page; the token carries the filter without it.
         let filter_text = format!(
@@ -269,7 +289,7 @@ impl IntakeApi {
             filter.received_to,
             filter.applicant_key_hash,
             request.overdue_only
-        );
+        ) + &format!("|{:?}", filter.visible_to);
         let before_id = match paging::decode_token(&request.page_token, &filter_text)? {
             None => None,
             Some(id) => Some(id.parse::<i64>().map_err(|_| {

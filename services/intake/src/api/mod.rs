@@ -12,7 +12,7 @@ mod validate;
 
 use std::sync::Arc;
 
-use motcua_chassis::{ApiError, ServiceKind, feed::Feed};
+use motcua_chassis::{ApiError, ServiceKind, feed::Feed, identity::Caller};
 use motcua_proto::motcua::intake::v1::{self as pb, intake_service_server::IntakeService};
 use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
@@ -47,6 +47,16 @@ impl IntakeApi {
     }
 }
 
+/// The caller the chassis's guard established; every guarded request has one.
+fn caller<T>(request: &Request<T>) -> Result<Caller, Status> {
+    request.extensions().get::<Caller>().cloned().ok_or_else(|| {
+        status(ApiError::Unauthenticated {
+            reason: "NO_IDENTITY",
+            description: "the call was not identified".to_owned(),
+        })
+    })
+}
+
 /// The status of an error of intake's.
 fn status(error: ApiError) -> Status {
     error.into_status(ServiceKind::Intake.error_domain())
@@ -79,97 +89,100 @@ impl IntakeService for IntakeApi {
     }
 
     async fn create_dossier(&self, request: Request<pb::CreateDossierRequest>) -> Reply<pb::CreateDossierResponse> {
-        self.create_dossier_handler(request.into_inner()).await.map(Response::new).map_err(status)
+        self.create_dossier_handler(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
     }
 
     async fn get_dossier(&self, request: Request<pb::GetDossierRequest>) -> Reply<pb::Dossier> {
-        self.get_dossier_handler(request.into_inner()).await.map(Response::new).map_err(status)
+        self.get_dossier_handler(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
     }
 
     async fn list_dossiers(&self, request: Request<pb::ListDossiersRequest>) -> Reply<pb::ListDossiersResponse> {
-        self.list_dossiers_handler(request.into_inner()).await.map(Response::new).map_err(status)
+        self.list_dossiers_handler(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
     }
 
     async fn accept_dossier(&self, request: Request<pb::AcceptDossierRequest>) -> Reply<pb::AcceptDossierResponse> {
-        self.accept(request.into_inner()).await.map(Response::new).map_err(status)
+        self.accept(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
     }
 
     async fn refuse_dossier(&self, request: Request<pb::RefuseDossierRequest>) -> Reply<pb::RefuseDossierResponse> {
-        self.refuse(request.into_inner()).await.map(Response::new).map_err(status)
+        self.refuse(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
     }
 
     async fn start_processing(
         &self,
         request: Request<pb::StartProcessingRequest>,
     ) -> Reply<pb::StartProcessingResponse> {
-        self.start_processing_handler(request.into_inner()).await.map(Response::new).map_err(status)
+        self.start_processing_handler(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
     }
 
     async fn transfer_dossier(
         &self,
         request: Request<pb::TransferDossierRequest>,
     ) -> Reply<pb::TransferDossierResponse> {
-        self.transfer(request.into_inner()).await.map(Response::new).map_err(status)
+        self.transfer(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
     }
 
     async fn request_supplement(
         &self,
         request: Request<pb::RequestSupplementRequest>,
     ) -> Reply<pb::RequestSupplementResponse> {
-        self.request_supplement_handler(request.into_inner()).await.map(Response::new).map_err(status)
+        self.request_supplement_handler(caller(&request)?, request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(status)
     }
 
     async fn supplement_dossier(
         &self,
         request: Request<pb::SupplementDossierRequest>,
     ) -> Reply<pb::SupplementDossierResponse> {
-        self.supplement(request.into_inner()).await.map(Response::new).map_err(status)
+        self.supplement(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
     }
 
     async fn request_payment(&self, request: Request<pb::RequestPaymentRequest>) -> Reply<pb::RequestPaymentResponse> {
-        self.request_payment_handler(request.into_inner()).await.map(Response::new).map_err(status)
+        self.request_payment_handler(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
     }
 
     async fn confirm_payment(&self, request: Request<pb::ConfirmPaymentRequest>) -> Reply<pb::ConfirmPaymentResponse> {
-        self.confirm_payment_handler(request.into_inner()).await.map(Response::new).map_err(status)
+        self.confirm_payment_handler(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
     }
 
     async fn stop_dossier(&self, request: Request<pb::StopDossierRequest>) -> Reply<pb::StopDossierResponse> {
-        self.stop(request.into_inner()).await.map(Response::new).map_err(status)
+        self.stop(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
     }
 
     async fn withdraw_dossier(
         &self,
         request: Request<pb::WithdrawDossierRequest>,
     ) -> Reply<pb::WithdrawDossierResponse> {
-        self.withdraw(request.into_inner()).await.map(Response::new).map_err(status)
+        self.withdraw(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
     }
 
     async fn resolve_dossier(&self, request: Request<pb::ResolveDossierRequest>) -> Reply<pb::ResolveDossierResponse> {
-        self.resolve(request.into_inner()).await.map(Response::new).map_err(status)
+        self.resolve(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
     }
 
     async fn approve_result(&self, request: Request<pb::ApproveResultRequest>) -> Reply<pb::ApproveResultResponse> {
-        self.approve(request.into_inner()).await.map(Response::new).map_err(status)
+        self.approve(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
     }
 
     async fn return_result(&self, request: Request<pb::ReturnResultRequest>) -> Reply<pb::ReturnResultResponse> {
-        self.return_result(request.into_inner()).await.map(Response::new).map_err(status)
+        self.return_result(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
     }
 
     async fn apologize_dossier(
         &self,
         request: Request<pb::ApologizeDossierRequest>,
     ) -> Reply<pb::ApologizeDossierResponse> {
-        self.apologize(request.into_inner()).await.map(Response::new).map_err(status)
+        self.apologize(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
     }
 
     async fn create_feedback(&self, request: Request<pb::CreateFeedbackRequest>) -> Reply<pb::CreateFeedbackResponse> {
-        self.create_feedback_handler(request.into_inner()).await.map(Response::new).map_err(status)
+        self.create_feedback_handler(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
     }
 
     async fn rate_dossier(&self, request: Request<pb::RateDossierRequest>) -> Reply<pb::RateDossierResponse> {
-        self.rate(request.into_inner()).await.map(Response::new).map_err(status)
+        self.rate(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
     }
 
     async fn add_document(&self, request: Request<pb::AddDocumentRequest>) -> Reply<pb::AddDocumentResponse> {

@@ -3,7 +3,7 @@
 //! with the original response.
 
 use chrono::Utc;
-use motcua_chassis::{ApiError, idempotency::RequestKey, timestamps};
+use motcua_chassis::{ApiError, idempotency::RequestKey, identity::Caller, timestamps};
 use motcua_proto::motcua::intake::v1::{self as pb, intake_event::Payload};
 use prost::Message;
 
@@ -40,6 +40,7 @@ impl IntakeApi {
     /// `respond` builds the RPC's response from the dossier after the move; `payload` its event.
     pub(super) async fn make_move<R: Message + Default>(
         &self,
+        caller: &Caller,
         request: MoveRequest,
         mut violations: Violations,
         command: Command,
@@ -55,6 +56,15 @@ impl IntakeApi {
         let now = Utc::now();
         let state = &self.state;
         let mutate = |dossier: &mut Dossier| {
+            if !caller.may_act_for_branch(&dossier.branch_code) {
+                return Err(ApiError::PermissionDenied {
+                    reason: "BRANCH_NOT_ALLOWED",
+                    description: format!(
+                        "{} may not act on dossiers of branch {}",
+                        caller.identity, dossier.branch_code
+                    ),
+                });
+            }
             let meta = MoveMeta {
                 actor: actor.clone(),
                 reason: request.reason.clone(),
@@ -83,6 +93,7 @@ impl IntakeApi {
 
     pub(super) async fn accept(
         &self,
+        caller: Caller,
         request: pb::AcceptDossierRequest,
     ) -> Result<pb::AcceptDossierResponse, ApiError> {
         let body = request.encode_to_vec();
@@ -96,6 +107,7 @@ impl IntakeApi {
             false,
         );
         self.make_move(
+            &caller,
             common,
             Violations::default(),
             Command::Accept,
@@ -109,6 +121,7 @@ impl IntakeApi {
 
     pub(super) async fn refuse(
         &self,
+        caller: Caller,
         request: pb::RefuseDossierRequest,
     ) -> Result<pb::RefuseDossierResponse, ApiError> {
         let body = request.encode_to_vec();
@@ -122,6 +135,7 @@ impl IntakeApi {
             true,
         );
         self.make_move(
+            &caller,
             common,
             Violations::default(),
             Command::Refuse,
@@ -138,6 +152,7 @@ impl IntakeApi {
 
     pub(super) async fn start_processing_handler(
         &self,
+        caller: Caller,
         request: pb::StartProcessingRequest,
     ) -> Result<pb::StartProcessingResponse, ApiError> {
         let body = request.encode_to_vec();
@@ -157,6 +172,7 @@ impl IntakeApi {
             false,
         );
         self.make_move(
+            &caller,
             common,
             violations,
             Command::StartProcessing { unit, step_due },
@@ -172,6 +188,7 @@ impl IntakeApi {
 
     pub(super) async fn transfer(
         &self,
+        caller: Caller,
         request: pb::TransferDossierRequest,
     ) -> Result<pb::TransferDossierResponse, ApiError> {
         let body = request.encode_to_vec();
@@ -197,6 +214,7 @@ impl IntakeApi {
             false,
         );
         self.make_move(
+            &caller,
             common,
             violations,
             Command::Transfer { to, step_due },
@@ -220,6 +238,7 @@ impl IntakeApi {
 
     pub(super) async fn request_supplement_handler(
         &self,
+        caller: Caller,
         request: pb::RequestSupplementRequest,
     ) -> Result<pb::RequestSupplementResponse, ApiError> {
         let body = request.encode_to_vec();
@@ -246,6 +265,7 @@ impl IntakeApi {
             true,
         );
         self.make_move(
+            &caller,
             common,
             violations,
             Command::RequestSupplement { requested },
@@ -264,6 +284,7 @@ impl IntakeApi {
 
     pub(super) async fn supplement(
         &self,
+        caller: Caller,
         request: pb::SupplementDossierRequest,
     ) -> Result<pb::SupplementDossierResponse, ApiError> {
         let body = request.encode_to_vec();
@@ -302,6 +323,7 @@ impl IntakeApi {
             false,
         );
         self.make_move(
+            &caller,
             common,
             violations,
             Command::Supplement { components },
@@ -333,6 +355,7 @@ impl IntakeApi {
 
     pub(super) async fn request_payment_handler(
         &self,
+        caller: Caller,
         request: pb::RequestPaymentRequest,
     ) -> Result<pb::RequestPaymentResponse, ApiError> {
         let body = request.encode_to_vec();
@@ -363,6 +386,7 @@ impl IntakeApi {
             false,
         );
         self.make_move(
+            &caller,
             common,
             violations,
             Command::RequestPayment { items },
@@ -383,6 +407,7 @@ impl IntakeApi {
 
     pub(super) async fn confirm_payment_handler(
         &self,
+        caller: Caller,
         request: pb::ConfirmPaymentRequest,
     ) -> Result<pb::ConfirmPaymentResponse, ApiError> {
         let body = request.encode_to_vec();
@@ -398,6 +423,7 @@ impl IntakeApi {
             false,
         );
         self.make_move(
+            &caller,
             common,
             violations,
             Command::ConfirmPayment { receipt: request.receipt },
@@ -417,7 +443,11 @@ impl IntakeApi {
         .await
     }
 
-    pub(super) async fn stop(&self, request: pb::StopDossierRequest) -> Result<pb::StopDossierResponse, ApiError> {
+    pub(super) async fn stop(
+        &self,
+        caller: Caller,
+        request: pb::StopDossierRequest,
+    ) -> Result<pb::StopDossierResponse, ApiError> {
         let body = request.encode_to_vec();
         let common = MoveRequest::new(
             "StopDossier",
@@ -429,6 +459,7 @@ impl IntakeApi {
             true,
         );
         self.make_move(
+            &caller,
             common,
             Violations::default(),
             Command::Stop,
@@ -445,6 +476,7 @@ impl IntakeApi {
 
     pub(super) async fn withdraw(
         &self,
+        caller: Caller,
         request: pb::WithdrawDossierRequest,
     ) -> Result<pb::WithdrawDossierResponse, ApiError> {
         let body = request.encode_to_vec();
@@ -458,6 +490,7 @@ impl IntakeApi {
             true,
         );
         self.make_move(
+            &caller,
             common,
             Violations::default(),
             Command::Withdraw,
@@ -471,6 +504,7 @@ impl IntakeApi {
 
     pub(super) async fn apologize(
         &self,
+        caller: Caller,
         request: pb::ApologizeDossierRequest,
     ) -> Result<pb::ApologizeDossierResponse, ApiError> {
         let body = request.encode_to_vec();
@@ -490,6 +524,7 @@ impl IntakeApi {
             true,
         );
         self.make_move(
+            &caller,
             common,
             violations,
             command,
@@ -507,7 +542,11 @@ impl IntakeApi {
         .await
     }
 
-    pub(super) async fn rate(&self, request: pb::RateDossierRequest) -> Result<pb::RateDossierResponse, ApiError> {
+    pub(super) async fn rate(
+        &self,
+        caller: Caller,
+        request: pb::RateDossierRequest,
+    ) -> Result<pb::RateDossierResponse, ApiError> {
         let key = RequestKey::new(&request.request_id, "RateDossier", &request.encode_to_vec())?;
         let mut violations = Violations::default();
         let code = violations.dossier_name("name", &request.name);
@@ -519,6 +558,15 @@ impl IntakeApi {
         let code = code.map(|code| code.format()).unwrap_or_default();
         let now = Utc::now();
         let mutate = |dossier: &mut Dossier| {
+            if !caller.may_read_dossier(&dossier.submitter_identity, &dossier.procedure_code) {
+                return Err(ApiError::PermissionDenied {
+                    reason: "DOSSIER_NOT_ALLOWED",
+                    description: format!(
+                        "{} may act only on the dossiers it filed or of its procedures",
+                        caller.identity
+                    ),
+                });
+            }
             if dossier.status != Status::Returned {
                 return Err(ApiError::FailedPrecondition {
                     reason: "NOT_RETURNED",
@@ -559,6 +607,7 @@ impl IntakeApi {
 
     pub(super) async fn create_feedback_handler(
         &self,
+        caller: Caller,
         request: pb::CreateFeedbackRequest,
     ) -> Result<pb::CreateFeedbackResponse, ApiError> {
         let key = RequestKey::new(&request.request_id, "CreateFeedback", &request.encode_to_vec())?;
@@ -573,6 +622,15 @@ impl IntakeApi {
         let code = code.map(|code| code.format()).unwrap_or_default();
         let now = Utc::now();
         let mutate = |dossier: &mut Dossier| {
+            if !caller.may_read_dossier(&dossier.submitter_identity, &dossier.procedure_code) {
+                return Err(ApiError::PermissionDenied {
+                    reason: "DOSSIER_NOT_ALLOWED",
+                    description: format!(
+                        "{} may act only on the dossiers it filed or of its procedures",
+                        caller.identity
+                    ),
+                });
+            }
             let id = dossier.feedback.len() as u32 + 1;
             dossier.feedback.push(Feedback {
                 id,

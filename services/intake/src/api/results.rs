@@ -5,6 +5,7 @@
 use motcua_chassis::{
     ApiError,
     idempotency::{self, RequestKey},
+    identity::Caller,
     timestamps,
 };
 use motcua_proto::motcua::intake::v1::{self as pb, intake_event::Payload};
@@ -23,6 +24,7 @@ use crate::{
 impl IntakeApi {
     pub(super) async fn resolve(
         &self,
+        caller: Caller,
         request: pb::ResolveDossierRequest,
     ) -> Result<pb::ResolveDossierResponse, ApiError> {
         let body = request.encode_to_vec();
@@ -75,6 +77,7 @@ impl IntakeApi {
             false,
         );
         self.make_move(
+            &caller,
             common,
             Violations::default(),
             command,
@@ -96,6 +99,7 @@ impl IntakeApi {
 
     pub(super) async fn approve(
         &self,
+        caller: Caller,
         request: pb::ApproveResultRequest,
     ) -> Result<pb::ApproveResultResponse, ApiError> {
         let body = request.encode_to_vec();
@@ -127,6 +131,7 @@ impl IntakeApi {
             false,
         );
         self.make_move(
+            &caller,
             common,
             Violations::default(),
             command,
@@ -147,6 +152,7 @@ impl IntakeApi {
 
     pub(super) async fn return_result(
         &self,
+        caller: Caller,
         request: pb::ReturnResultRequest,
     ) -> Result<pb::ReturnResultResponse, ApiError> {
         let body = request.encode_to_vec();
@@ -165,6 +171,7 @@ impl IntakeApi {
             false,
         );
         self.make_move(
+            &caller,
             common,
             violations,
             command,

@@ -5,6 +5,7 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 mod m20261125_000001_catalogue;
 mod m20261125_000002_dossiers;
 mod m20261125_000003_documents;
+mod m20261125_000004_dossier_submitter;
 
 /// Intake's migrator.
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_catalogue::Migration),
             Box::new(m20261125_000002_dossiers::Migration),
             Box::new(m20261125_000003_documents::Migration),
+            Box::new(m20261125_000004_dossier_submitter::Migration),
         ]
     }
 }

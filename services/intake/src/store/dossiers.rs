@@ -66,6 +66,8 @@ pub struct DossierFilter {
     pub applicant_key_hash: Option<String>,
     /// Only dossiers open and past their appointment at this time.
     pub overdue_at: Option<DateTime<Utc>>,
+    /// For a restricted caller: only the dossiers this identity filed, or of these procedures.
+    pub visible_to: Option<(String, Vec<String>)>,
 }
 
 /// Where and for whom a dossier is filed: what its creation needs besides the dossier itself.
@@ -198,6 +200,13 @@ pub async fn list(
     if let Some(hash) = &filter.applicant_key_hash {
         condition = condition.add(dossier::Column::ApplicantKeyHash.eq(hash.as_str()));
     }
+    if let Some((submitter, procedures)) = &filter.visible_to {
+        condition = condition.add(
+            Condition::any()
+                .add(dossier::Column::SubmitterIdentity.eq(submitter.as_str()))
+                .add(dossier::Column::ProcedureCode.is_in(procedures.iter().map(String::as_str))),
+        );
+    }
     if let Some(now) = filter.overdue_at {
         condition = condition.add(dossier::Column::IsOpen.eq(true)).add(dossier::Column::AppointmentTime.lt(now));
     }
@@ -254,6 +263,7 @@ async fn insert_row(
         body: Set(encode(dossier)?),
         create_time: Set(dossier.create_time),
         update_time: Set(dossier.update_time),
+        submitter_identity: Set(dossier.submitter_identity.clone()),
     };
     Ok(dossier::Entity::insert(row).exec(transaction).await?.last_insert_id)
 }

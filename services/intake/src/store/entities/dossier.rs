@@ -24,6 +24,7 @@ pub struct Model {
     pub body: String,
     pub create_time: DateTimeUtc,
     pub update_time: DateTimeUtc,
+    pub submitter_identity: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
