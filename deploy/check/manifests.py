@@ -14,6 +14,8 @@ import yaml
 
 SERVICES = ("intake", "signing", "receipt", "reporting")
 PORTS = {"intake": 50051, "signing": 50052, "receipt": 50053, "reporting": 50054}
+# Plaintext grpc.health.v1 only (MOTCUA_HEALTH_LISTEN_ADDR): kubelet's gRPC probes present no client certificate.
+HEALTH_PORTS = {service: port + 1000 for service, port in PORTS.items()}
 GRPC_SERVICE_NAMES = {
     "intake": "motcua.intake.v1.IntakeService",
     "signing": "motcua.signing.v1.SigningService",

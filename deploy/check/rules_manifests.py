@@ -11,6 +11,7 @@ import re
 from manifests import (
     GRPC_SERVICE_NAMES,
     LONG_RUNNING_KINDS,
+    HEALTH_PORTS,
     PORTS,
     SERVICES,
     WORKLOAD_KINDS,
@@ -209,10 +210,10 @@ def check_services(overlay: str, objects: list[dict]) -> list[str]:
             grpc = grpc_probe(container, probe)
             if not grpc:
                 failures.append(f"{where}: {probe} is not a native gRPC probe")
-            elif grpc.get("port") != port or grpc.get("service", "") != health_service:
+            elif grpc.get("port") != HEALTH_PORTS[service] or grpc.get("service", "") != health_service:
                 failures.append(
                     f"{where}: {probe} asks port {grpc.get('port')} service {grpc.get('service', '')!r}, "
-                    f"not port {port} service {health_service!r}"
+                    f"not port {HEALTH_PORTS[service]} service {health_service!r}"
                 )
         values = container_env_values(objects, container)
         drain = int(values.get("MOTCUA_SHUTDOWN_DRAIN_MS") or DEFAULT_DRAIN_MS)

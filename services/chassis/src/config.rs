@@ -53,6 +53,9 @@ pub const ENV_INTAKE_APPLICANT_INDEX_KEY: &str = "MOTCUA_INTAKE_APPLICANT_INDEX_
 pub const ENV_INTAKE_SIGNING_URL: &str = "MOTCUA_INTAKE_SIGNING_URL";
 /// Receipt's address of the signing service, which signs every receipt's canonical XML.
 pub const ENV_RECEIPT_SIGNING_URL: &str = "MOTCUA_RECEIPT_SIGNING_URL";
+/// A plaintext port serving grpc.health.v1 alone, for Kubernetes' probes when the main port requires
+/// mutual TLS.
+pub const ENV_HEALTH_LISTEN_ADDR: &str = "MOTCUA_HEALTH_LISTEN_ADDR";
 /// The service's TLS certificate chain (PEM). With the key and the client CA it switches on mutual TLS.
 pub const ENV_TLS_CERT: &str = "MOTCUA_TLS_CERT";
 /// The service's TLS private key (PEM).
@@ -203,6 +206,12 @@ pub const VARIABLES: &[Variable] = &[
         default: "",
         secret: true,
         description: "signing: user PIN of the PKCS#11 token",
+    },
+    Variable {
+        name: ENV_HEALTH_LISTEN_ADDR,
+        default: "",
+        secret: false,
+        description: "address of a plaintext port serving grpc.health.v1 alone, for probes under mutual TLS",
     },
     Variable {
         name: ENV_TLS_CERT,
@@ -364,6 +373,8 @@ pub struct ServiceConfig {
     pub shutdown_grace: Duration,
     /// Intake's seed folder, if the built-in seed files are replaced.
     pub intake_seed_dir: Option<PathBuf>,
+    /// The plaintext health-only listener, if any.
+    pub health_listen_addr: Option<SocketAddr>,
     /// Mutual TLS, when configured.
     pub tls: Option<TlsFiles>,
     /// Whether the development identity mode is on.
@@ -405,6 +416,9 @@ impl ServiceConfig {
             shutdown_drain: Duration::from_millis(parse_or(&get, ENV_SHUTDOWN_DRAIN_MS, 5_000, "milliseconds")?),
             shutdown_grace: Duration::from_millis(parse_or(&get, ENV_SHUTDOWN_GRACE_MS, 10_000, "milliseconds")?),
             intake_seed_dir: get(ENV_INTAKE_SEED_DIR).map(PathBuf::from),
+            health_listen_addr: get(ENV_HEALTH_LISTEN_ADDR)
+                .map(|value| parse(ENV_HEALTH_LISTEN_ADDR, &value, "host:port"))
+                .transpose()?,
             tls: tls_files(&get)?,
             dev_identity: parse_bool(ENV_DEV_IDENTITY, get(ENV_DEV_IDENTITY), false)?,
             policy_file: get(ENV_POLICY_FILE).map(PathBuf::from),
@@ -432,6 +446,7 @@ impl ServiceConfig {
             shutdown_drain: Duration::ZERO,
             shutdown_grace: Duration::from_secs(5),
             intake_seed_dir: None,
+            health_listen_addr: None,
             tls: None,
             dev_identity: true,
             policy_file: None,

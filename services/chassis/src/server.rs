@@ -69,6 +69,14 @@ pub async fn start(
         .await
         .with_context(|| format!("cannot listen on {}", config.listen_addr))?;
     let local_addr = listener.local_addr()?;
+    // Kubernetes' native gRPC probes speak plaintext and present no certificate: under mutual TLS they
+    // reach grpc.health.v1 alone, on a port of its own.
+    let health_listener = match config.health_listen_addr {
+        Some(addr) => {
+            Some(TcpListener::bind(addr).await.with_context(|| format!("cannot listen for probes on {addr}"))?)
+        }
+        None => None,
+    };
     let (shutdown, shutdown_requested) = oneshot::channel::<()>();
     let config = config.clone();
     let task = tokio::spawn(async move {
@@ -78,7 +86,7 @@ pub async fn start(
                 () = external_shutdown => {}
             }
         };
-        serve(config, security, routes, listener, stop).await
+        serve(config, security, routes, listener, health_listener, stop).await
     });
     Ok(RunningServer { local_addr, shutdown, task })
 }
@@ -88,12 +96,25 @@ async fn serve(
     security: Security,
     routes: Routes,
     listener: TcpListener,
+    health_listener: Option<TcpListener>,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let service_name = config.kind.grpc_service_name();
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_service_status(service_name, ServingStatus::Serving).await;
     health.set_service_status("", ServingStatus::Serving).await;
+    let (health_stop, health_stopped) = oneshot::channel::<()>();
+    if let Some(listener) = health_listener {
+        let probes = tonic_health::pb::health_server::HealthServer::new(
+            tonic_health::server::HealthService::from_health_reporter(health.clone()),
+        );
+        tokio::spawn(Server::builder().add_service(probes).serve_with_incoming_shutdown(
+            TcpListenerStream::new(listener),
+            async {
+                let _ = health_stopped.await;
+            },
+        ));
+    }
 
     let reflection_v1 = reflection_builder(service_name).build_v1()?;
     let reflection_v1alpha = reflection_builder(service_name).build_v1alpha()?;
@@ -136,11 +157,16 @@ async fn serve(
     tokio::pin!(server);
 
     tokio::select! {
-        result = &mut server => return result.context("the gRPC server failed"),
+        result = &mut server => {
+            let _ = health_stop.send(());
+            return result.context("the gRPC server failed");
+        }
         _ = closed => {}
     }
     // The listener is closed; in-flight calls get the grace period to finish.
-    match tokio::time::timeout(grace, server).await {
+    let outcome = tokio::time::timeout(grace, server).await;
+    let _ = health_stop.send(());
+    match outcome {
         Ok(result) => result.context("the gRPC server failed"),
         Err(_) => {
             tracing::warn!(service = service_name, "in-flight requests outlived the grace period");

@@ -74,6 +74,10 @@ impl Drop for Pki {
     }
 }
 
+fn free_loopback_address() -> std::net::SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|listener| listener.local_addr()).expect("a free port")
+}
+
 fn rand_suffix() -> u128 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos()
 }
@@ -94,6 +98,16 @@ async fn start_intake(
     policy: &Path,
     rate: u32,
 ) -> motcua_chassis::server::RunningServer {
+    start_intake_with_probe(pki, database, policy, rate, free_loopback_address()).await
+}
+
+async fn start_intake_with_probe(
+    pki: &Pki,
+    database: &TestDatabase,
+    policy: &Path,
+    rate: u32,
+    probe: std::net::SocketAddr,
+) -> motcua_chassis::server::RunningServer {
     let (cert, key) = pki.issue(Some("service/intake"), &["localhost"], false);
     let mut config = ServiceConfig::for_local(ServiceKind::Intake, database.url.clone());
     config.dev_identity = false;
@@ -104,6 +118,7 @@ async fn start_intake(
     });
     config.policy_file = Some(policy.to_owned());
     config.rate_limit_per_identity = rate;
+    config.health_listen_addr = Some(probe);
     start_service_with::<motcua_intake::Intake>(config).await
 }
 
@@ -158,8 +173,22 @@ async fn only_identified_callers_reach_intake_and_each_agency_sees_its_own_dossi
     let pki = Pki::new();
     let database = TestDatabase::sqlite();
     let policy = pki.write("policy.yaml", POLICY);
-    let server = start_intake(&pki, &database, &policy, 1000).await;
+    let config_probe = free_loopback_address();
+    let server = start_intake_with_probe(&pki, &database, &policy, 1000, config_probe).await;
     let port = server.local_addr.port();
+
+    // Kubernetes' probes speak plaintext without a certificate: the health port answers them.
+    let probe_channel = Endpoint::from_shared(format!("http://{config_probe}"))
+        .expect("url")
+        .connect()
+        .await
+        .expect("probe port answers");
+    let health = tonic_health::pb::health_client::HealthClient::new(probe_channel)
+        .check(tonic_health::pb::HealthCheckRequest { service: "motcua.intake.v1.IntakeService".to_owned() })
+        .await
+        .expect("health over plaintext")
+        .into_inner();
+    assert_eq!(health.status(), tonic_health::pb::health_check_response::ServingStatus::Serving);
 
     // No client certificate: the handshake fails, or the call does.
     match connect(&pki, port, None).await {
