@@ -1,6 +1,17 @@
-//! Conversions between chrono times and the protobuf `Timestamp` every contract uses.
+//! Time as the contracts and the field use it: conversions to the protobuf `Timestamp`, and
+//! Asia/Ho_Chi_Minh, the zone of every day boundary, code and deadline.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+
+/// Asia/Ho_Chi_Minh: UTC+7 all year (no daylight saving).
+pub fn vietnam() -> FixedOffset {
+    FixedOffset::east_opt(7 * 3600).expect("UTC+7 is a valid offset")
+}
+
+/// The local (Asia/Ho_Chi_Minh) calendar day of `time`.
+pub fn local_date(time: DateTime<Utc>) -> NaiveDate {
+    time.with_timezone(&vietnam()).date_naive()
+}
 
 /// The protobuf timestamp of `time`.
 pub fn to_proto(time: DateTime<Utc>) -> prost_types::Timestamp {

@@ -80,7 +80,7 @@ fn decode<T: Message + Default>(bytes: &[u8]) -> Result<T, ApiError> {
 
 /// Today in Asia/Ho_Chi_Minh (UTC+7, no daylight saving), the day receipts are dated by.
 fn today() -> chrono::NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive()
+    motcua_chassis::timestamps::local_date(chrono::Utc::now())
 }
 
 type Reply<T> = Result<Response<T>, Status>;

@@ -1,7 +1,7 @@
 //! A receipt as an A5 PDF: Vietnamese text in the embedded DejaVu Sans, and a QR code drawn as
 //! vector squares carrying the lookup code and the signature's log index.
 
-use chrono::{FixedOffset, NaiveDate};
+use chrono::NaiveDate;
 use pdf_writer::{
     Content, Filter, Finish, Name, Pdf, Rect, Ref, Str,
     types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap},
@@ -127,8 +127,7 @@ fn lines_of(receipt: &Receipt) -> Vec<Line> {
         push(format!("Mã hồ sơ: {}", content.dossier_code), 9.0, false);
     }
     if let Some(acknowledgement) = &content.acknowledgement {
-        let local =
-            FixedOffset::east_opt(7 * 3600).unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC is a valid offset"));
+        let local = motcua_chassis::timestamps::vietnam();
         push(format!("Thủ tục: {}", acknowledgement.procedure_name), 9.0, false);
         push(
             format!(
