@@ -53,6 +53,14 @@ pub const ENV_INTAKE_APPLICANT_INDEX_KEY: &str = "MOTCUA_INTAKE_APPLICANT_INDEX_
 pub const ENV_INTAKE_SIGNING_URL: &str = "MOTCUA_INTAKE_SIGNING_URL";
 /// Receipt's address of the signing service, which signs every receipt's canonical XML.
 pub const ENV_RECEIPT_SIGNING_URL: &str = "MOTCUA_RECEIPT_SIGNING_URL";
+/// reporting: URL of intake, whose event feed it follows.
+pub const ENV_REPORTING_INTAKE_URL: &str = "MOTCUA_REPORTING_INTAKE_URL";
+/// reporting: URL of signing, whose event feed it follows.
+pub const ENV_REPORTING_SIGNING_URL: &str = "MOTCUA_REPORTING_SIGNING_URL";
+/// reporting: URL of receipt, whose event feed it follows.
+pub const ENV_REPORTING_RECEIPT_URL: &str = "MOTCUA_REPORTING_RECEIPT_URL";
+/// reporting: the points of the Decision 766 indicators, overriding the defaults.
+pub const ENV_REPORTING_INDEX_POINTS: &str = "MOTCUA_REPORTING_INDEX_POINTS";
 /// A plaintext port serving grpc.health.v1 alone, for Kubernetes' probes when the main port requires
 /// mutual TLS.
 pub const ENV_HEALTH_LISTEN_ADDR: &str = "MOTCUA_HEALTH_LISTEN_ADDR";
@@ -176,6 +184,30 @@ pub const VARIABLES: &[Variable] = &[
         default: "http://127.0.0.1:50052",
         secret: false,
         description: "receipt: URL of the signing service (every receipt is signed there, retried while it is down)",
+    },
+    Variable {
+        name: ENV_REPORTING_INTAKE_URL,
+        default: "http://127.0.0.1:50051",
+        secret: false,
+        description: "reporting: URL of the intake service, whose event feed it follows",
+    },
+    Variable {
+        name: ENV_REPORTING_SIGNING_URL,
+        default: "http://127.0.0.1:50052",
+        secret: false,
+        description: "reporting: URL of the signing service, whose event feed it follows",
+    },
+    Variable {
+        name: ENV_REPORTING_RECEIPT_URL,
+        default: "http://127.0.0.1:50053",
+        secret: false,
+        description: "reporting: URL of the receipt service, whose event feed it follows",
+    },
+    Variable {
+        name: ENV_REPORTING_INDEX_POINTS,
+        default: "<the defaults of docs/api.md>",
+        secret: false,
+        description: "reporting: Decision 766 indicator points, code=points pairs (2.1=14,2.2=6); each group keeps its total",
     },
     Variable {
         name: ENV_SIGNING_KEY_ENCRYPTION_SECRET,

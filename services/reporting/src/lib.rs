@@ -1,13 +1,31 @@
-//! The reporting service: statistics and the Decision 766 service-quality index. Today it starts, migrates its own database and serves health and
-//! reflection; its business RPCs answer UNIMPLEMENTED until the reporting issue lands.
+//! The reporting service: followers of the intake, signing and receipt feeds that keep rollups by day
+//! × branch × procedure × level × channel (each event counted exactly once), and the queries over them —
+//! summaries, per-branch statistics, the Decision 766 index, CSV exports, the ingestion status and the
+//! rebuild. `Reporting` is what the chassis runs, from the binary, `motcua up` or a test.
 
 pub mod api;
+pub mod domain;
+pub mod feeds;
+pub mod jobs;
 pub mod migration;
+pub mod store;
 
-use motcua_chassis::{MotcuaService, ServiceConfig, ServiceKind};
-use motcua_proto::motcua::reporting::v1::reporting_service_server::ReportingServiceServer;
+use std::{collections::HashMap, sync::Arc};
+
+use anyhow::Context;
+use motcua_chassis::{MotcuaService, ServiceConfig, ServiceKind, config, peer};
+use motcua_proto::motcua::{
+    intake::v1::intake_service_client::IntakeServiceClient, receipt::v1::receipt_service_client::ReceiptServiceClient,
+    reporting::v1::reporting_service_server::ReportingServiceServer,
+    signing::v1::signing_service_client::SigningServiceClient,
+};
 use sea_orm::DatabaseConnection;
 use tonic::service::Routes;
+
+/// Where the three sources listen on one machine.
+const DEFAULT_INTAKE_URL: &str = "http://127.0.0.1:50051";
+const DEFAULT_SIGNING_URL: &str = "http://127.0.0.1:50052";
+const DEFAULT_RECEIPT_URL: &str = "http://127.0.0.1:50053";
 
 /// The reporting service, as the chassis runs it.
 pub struct Reporting;
@@ -16,8 +34,32 @@ impl MotcuaService for Reporting {
     const KIND: ServiceKind = ServiceKind::Reporting;
     type Migrator = migration::Migrator;
 
-    async fn routes(config: &ServiceConfig, _db: DatabaseConnection) -> anyhow::Result<Routes> {
-        let server = ReportingServiceServer::new(api::ReportingApi).max_decoding_message_size(config.max_message_bytes);
+    async fn routes(config: &ServiceConfig, db: DatabaseConnection) -> anyhow::Result<Routes> {
+        let url = |variable, default| config.variable(variable).unwrap_or(default).to_owned();
+        let urls = [
+            url(config::ENV_REPORTING_INTAKE_URL, DEFAULT_INTAKE_URL),
+            url(config::ENV_REPORTING_SIGNING_URL, DEFAULT_SIGNING_URL),
+            url(config::ENV_REPORTING_RECEIPT_URL, DEFAULT_RECEIPT_URL),
+        ];
+        let sources = feeds::Sources {
+            intake: IntakeServiceClient::new(peer::connect_as(config, &urls[0])?),
+            signing: SigningServiceClient::new(peer::connect_as(config, &urls[1])?),
+            receipt: ReceiptServiceClient::new(peer::connect_as(config, &urls[2])?),
+            urls,
+        };
+        let weights = domain::index::Weights::parse(config.variable(config::ENV_REPORTING_INDEX_POINTS).unwrap_or(""))
+            .with_context(|| format!("{} is not valid", config::ENV_REPORTING_INDEX_POINTS))?;
+        let jobs = Arc::new(jobs::Jobs {
+            db,
+            sources,
+            holder: format!("reporting-{}", uuid::Uuid::new_v4().simple()),
+            status: std::sync::Mutex::new(HashMap::new()),
+            tasks: std::sync::Mutex::new(Vec::new()),
+        });
+        jobs::spawn_followers(&jobs);
+        let state = Arc::new(api::ReportingState { jobs, weights, branch_names: tokio::sync::RwLock::default() });
+        let server = ReportingServiceServer::new(api::ReportingApi::new(state))
+            .max_decoding_message_size(config.max_message_bytes);
         Ok(Routes::new(server))
     }
 }

@@ -1,7 +1,8 @@
-//! The reporting service's database migrations, in order. None yet: the schema arrives with the reporting
-//! issue, and a released migration is never edited.
+//! The reporting service's database migrations, in order. A released migration is never edited.
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
+
+mod m20261201_000001_rollups;
 
 /// The reporting service's migrator.
 pub struct Migrator;
@@ -9,6 +10,6 @@ pub struct Migrator;
 #[sea_orm_migration::async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        Vec::new()
+        vec![Box::new(m20261201_000001_rollups::Migration)]
     }
 }
