@@ -1,0 +1,622 @@
+//! Reporting over the real intake, signing and receipt services: a known scenario of dossiers (on
+//! time, late after two supplements, withdrawn, still open), results signed and sealed, ratings, a
+//! complaint and fee receipts gives exactly the counts and index worked out by hand here; a rebuild
+//! gives the same numbers; and a follower killed and restarted many times mid-stream still counts every
+//! event once.
+
+mod common;
+
+use std::time::Duration;
+
+use chrono::{Datelike, NaiveDate};
+use common::{PROCEDURE, actor, id, set_up_signers};
+use motcua_chassis::{
+    ServiceConfig, ServiceKind,
+    config::{
+        ENV_INTAKE_SIGNING_URL, ENV_RECEIPT_SIGNING_URL, ENV_REPORTING_INTAKE_URL, ENV_REPORTING_RECEIPT_URL,
+        ENV_REPORTING_SIGNING_URL,
+    },
+    server::RunningServer,
+    testing::{TestDatabase, on_every_database, start_service, start_service_with},
+};
+use motcua_proto::{
+    google::r#type::Date,
+    motcua::{
+        common::v1::{Applicant, Channel, Citizen, CopyKind, Money, applicant::Kind},
+        intake::v1::{self as pb, intake_service_client::IntakeServiceClient},
+        receipt::v1::{self as receipt_pb, receipt_service_client::ReceiptServiceClient},
+        reporting::v1::{self as reporting_pb, reporting_service_client::ReportingServiceClient},
+        signing::v1::signing_service_client::SigningServiceClient,
+    },
+};
+use tonic::transport::Channel as GrpcChannel;
+
+/// Dossiers in the scenario; their fate is `index % 6`.
+const DOSSIERS: usize = 120;
+/// Fee receipts issued, of which the first is cancelled and the last two paid through the national portal.
+const RECEIPTS: usize = 10;
+const RECEIPT_TOTAL: i64 = 1_050_000;
+
+/// The three sources and reporting, each on its own database of one backend.
+struct Suite {
+    signing: RunningServer,
+    intake: RunningServer,
+    receipt: RunningServer,
+    reporting_database: TestDatabase,
+    _databases: Vec<TestDatabase>,
+}
+
+async fn same_backend(database: &TestDatabase) -> TestDatabase {
+    if database.backend == "postgres" {
+        TestDatabase::postgres().await.expect("PostgreSQL answered a moment ago")
+    } else {
+        TestDatabase::sqlite()
+    }
+}
+
+async fn start_sources(intake_database: TestDatabase) -> Suite {
+    let signing_database = same_backend(&intake_database).await;
+    let receipt_database = same_backend(&intake_database).await;
+    let reporting_database = same_backend(&intake_database).await;
+    let signing = start_service::<motcua_signing::Signing>(&signing_database).await;
+    let signing_url = format!("http://{}", signing.local_addr);
+    set_up_signers(&mut SigningServiceClient::connect(signing_url.clone()).await.expect("signing answers")).await;
+    let mut config = ServiceConfig::for_local(ServiceKind::Intake, intake_database.url.clone());
+    config.service_variables.insert(ENV_INTAKE_SIGNING_URL, signing_url.clone());
+    let intake = start_service_with::<motcua_intake::Intake>(config).await;
+    let mut config = ServiceConfig::for_local(ServiceKind::Receipt, receipt_database.url.clone());
+    config.service_variables.insert(ENV_RECEIPT_SIGNING_URL, signing_url);
+    let receipt = start_service_with::<motcua_receipt::Receipt>(config).await;
+    Suite {
+        signing,
+        intake,
+        receipt,
+        reporting_database,
+        _databases: vec![intake_database, signing_database, receipt_database],
+    }
+}
+
+impl Suite {
+    async fn start_reporting(&self) -> RunningServer {
+        let mut config = ServiceConfig::for_local(ServiceKind::Reporting, self.reporting_database.url.clone());
+        for (variable, server) in [
+            (ENV_REPORTING_INTAKE_URL, &self.intake),
+            (ENV_REPORTING_SIGNING_URL, &self.signing),
+            (ENV_REPORTING_RECEIPT_URL, &self.receipt),
+        ] {
+            config.service_variables.insert(variable, format!("http://{}", server.local_addr));
+        }
+        start_service_with::<motcua_reporting::Reporting>(config).await
+    }
+
+    async fn intake(&self) -> IntakeServiceClient<GrpcChannel> {
+        IntakeServiceClient::connect(format!("http://{}", self.intake.local_addr)).await.expect("intake answers")
+    }
+
+    async fn receipt(&self) -> ReceiptServiceClient<GrpcChannel> {
+        ReceiptServiceClient::connect(format!("http://{}", self.receipt.local_addr)).await.expect("receipt answers")
+    }
+
+    async fn stop(self) {
+        for server in [self.intake, self.receipt, self.signing] {
+            server.stop().await.expect("a source stops");
+        }
+    }
+}
+
+async fn reporting_client(server: &RunningServer) -> ReportingServiceClient<GrpcChannel> {
+    ReportingServiceClient::connect(format!("http://{}", server.local_addr)).await.expect("reporting answers")
+}
+
+fn applicant(index: usize) -> Applicant {
+    Applicant {
+        kind: Some(Kind::Citizen(Citizen {
+            identity_number: format!("0010990{index:05}"),
+            full_name: "Phạm Minh Châu".to_owned(),
+            ..Default::default()
+        })),
+    }
+}
+
+/// Files dossier `index` (online when `index % 4 == 0`, then accepted) and returns its resource name.
+async fn file(
+    intake: &mut IntakeServiceClient<GrpcChannel>,
+    components: &[pb::SubmittedComponent],
+    index: usize,
+) -> String {
+    let online = index % 4 == 0;
+    let request = pb::CreateDossierRequest {
+        request_id: id(&format!("create-{index}")),
+        branch_code: "CN01".to_owned(),
+        procedure_code: PROCEDURE.to_owned(),
+        channel: if online { Channel::Online } else { Channel::InPerson } as i32,
+        applicant: Some(applicant(index)),
+        receiving_officer: actor("CB001"),
+        components: components.to_vec(),
+    };
+    let dossier = intake.create_dossier(request).await.expect("filed").into_inner().dossier.expect("dossier");
+    if online {
+        let request = pb::AcceptDossierRequest {
+            request_id: id("accept"),
+            name: dossier.name.clone(),
+            actor: actor("CB001"),
+            reason: String::new(),
+        };
+        intake.accept_dossier(request).await.expect("accepted");
+    }
+    dossier.name
+}
+
+async fn sign_and_seal(intake: &mut IntakeServiceClient<GrpcChannel>, name: &str) {
+    intake
+        .resolve_dossier(pb::ResolveDossierRequest {
+            request_id: id("resolve"),
+            name: name.to_owned(),
+            actor: actor("CB001"),
+            result_content: Some(pb::resolve_dossier_request::ResultContent::File(pb::DocumentFile {
+                file_name: "ket-qua.pdf".to_owned(),
+                media_type: "application/pdf".to_owned(),
+                content: format!("%PDF-1.7 result of {name}").into_bytes(),
+                ..Default::default()
+            })),
+            electronic: true,
+            reason: String::new(),
+        })
+        .await
+        .expect("signed by the officer");
+    let request = pb::ApproveResultRequest {
+        request_id: id("approve"),
+        name: name.to_owned(),
+        actor: actor("LD001"),
+        reason: String::new(),
+    };
+    intake.approve_result(request).await.expect("approved and sealed");
+}
+
+/// Drives dossier `index` to its fate: 0–2 resolved on time and returned (0 rated satisfied, 1
+/// dissatisfied), 3 late after two supplement rounds and complained about, 4 withdrawn, 5 left in
+/// processing.
+async fn drive(intake: &mut IntakeServiceClient<GrpcChannel>, components: &[pb::SubmittedComponent], index: usize) {
+    let name = file(intake, components, index).await;
+    if index % 6 == 4 {
+        let request = pb::WithdrawDossierRequest {
+            request_id: id("withdraw"),
+            name,
+            actor: actor("CB001"),
+            reason: "Công dân rút".to_owned(),
+        };
+        intake.withdraw_dossier(request).await.expect("withdrawn");
+        return;
+    }
+    let request = pb::StartProcessingRequest {
+        request_id: id("start"),
+        name: name.clone(),
+        actor: actor("CB001"),
+        ..Default::default()
+    };
+    intake.start_processing(request).await.expect("processing");
+    match index % 6 {
+        5 => {}
+        3 => {
+            for round in 0..2 {
+                let request = pb::RequestSupplementRequest {
+                    request_id: id(&format!("supplement-{round}")),
+                    name: name.clone(),
+                    actor: actor("CB001"),
+                    reason: "Thiếu bản sao".to_owned(),
+                    requested_components: vec![pb::RequestedComponent {
+                        component_code: components[0].component_code.clone(),
+                        note: "Bản sao có chứng thực".to_owned(),
+                    }],
+                };
+                intake.request_supplement(request).await.expect("supplement requested");
+                let request = pb::SupplementDossierRequest {
+                    request_id: id(&format!("supplemented-{round}")),
+                    name: name.clone(),
+                    actor: actor("CB001"),
+                    components: components.to_vec(),
+                    reason: String::new(),
+                };
+                intake.supplement_dossier(request).await.expect("supplemented");
+            }
+            sign_and_seal(intake, &name).await;
+            let request = pb::CreateFeedbackRequest {
+                request_id: id("complaint"),
+                parent: name.clone(),
+                kind: pb::FeedbackKind::Complaint as i32,
+                content: "Giải quyết chậm".to_owned(),
+                recorded_by: actor("CB001"),
+            };
+            intake.create_feedback(request).await.expect("complaint recorded");
+        }
+        _ => {
+            sign_and_seal(intake, &name).await;
+            let request = pb::ReturnResultRequest {
+                request_id: id("return"),
+                name: name.clone(),
+                actor: actor("CB001"),
+                return_method: pb::ReturnMethod::Electronic as i32,
+                reason: String::new(),
+            };
+            intake.return_result(request).await.expect("returned");
+            let rating = match index % 6 {
+                0 => pb::Rating::Satisfied,
+                1 => pb::Rating::Dissatisfied,
+                _ => return,
+            };
+            let request =
+                pb::RateDossierRequest { request_id: id("rate"), name, rating: rating as i32, comment: String::new() };
+            intake.rate_dossier(request).await.expect("rated");
+        }
+    }
+}
+
+async fn required_components(intake: &mut IntakeServiceClient<GrpcChannel>) -> Vec<pb::SubmittedComponent> {
+    let procedure = intake
+        .get_procedure(pb::GetProcedureRequest { name: format!("procedures/{PROCEDURE}"), version: 0 })
+        .await
+        .expect("procedure")
+        .into_inner();
+    procedure
+        .components
+        .iter()
+        .filter(|component| component.required)
+        .map(|component| pb::SubmittedComponent {
+            component_code: component.code.clone(),
+            copy_kind: CopyKind::Original as i32,
+            ..Default::default()
+        })
+        .collect()
+}
+
+/// Issues the scenario's fee receipts, cancels the first, and waits until signing has signed them all.
+async fn issue_receipts(receipt: &mut ReceiptServiceClient<GrpcChannel>) {
+    let year = today().year();
+    let series = receipt
+        .create_series(receipt_pb::CreateSeriesRequest {
+            request_id: id("series"),
+            series_id: String::new(),
+            branch_code: "CN01".to_owned(),
+            year,
+            kind: receipt_pb::ReceiptKind::FeeReceipt as i32,
+            template_symbol: "01BLP0-001".to_owned(),
+            series_symbol: format!("{}E", year % 100),
+        })
+        .await
+        .expect("series")
+        .into_inner()
+        .series
+        .expect("a series");
+    let mut names = Vec::new();
+    for index in 0..RECEIPTS {
+        let payment_method = if index >= RECEIPTS - 2 {
+            receipt_pb::PaymentMethod::NationalPortal
+        } else {
+            receipt_pb::PaymentMethod::Cash
+        };
+        let content = receipt_pb::ReceiptContent {
+            collecting_organisation: "Trung tâm Phục vụ hành chính công Hà Nội".to_owned(),
+            collecting_tax_code: "0101234567".to_owned(),
+            payer: Some(applicant(index)),
+            dossier_code: String::new(),
+            procedure_code: PROCEDURE.to_owned(),
+            items: vec![
+                receipt_pb::ReceiptItem { name: "Lệ phí".to_owned(), amount: Some(Money { dong: 1_000_000 }) },
+                receipt_pb::ReceiptItem { name: "Phí".to_owned(), amount: Some(Money { dong: 50_000 }) },
+            ],
+            payment_method: payment_method as i32,
+            issue_date: None,
+            collector: Some(receipt_pb::Collector {
+                officer_id: "CB001".to_owned(),
+                display_name: "Lê Thu Trang".to_owned(),
+            }),
+            acknowledgement: None,
+        };
+        let request = receipt_pb::IssueReceiptRequest {
+            request_id: id("issue"),
+            series: series.name.clone(),
+            content: Some(content),
+        };
+        names.push(receipt.issue_receipt(request).await.expect("issued").into_inner().receipt.expect("receipt").name);
+    }
+    let request = receipt_pb::CancelReceiptRequest {
+        request_id: id("cancel"),
+        name: names[0].clone(),
+        reason: "Thu nhầm".to_owned(),
+        officer_id: "CB001".to_owned(),
+    };
+    receipt.cancel_receipt(request).await.expect("cancelled");
+    for _ in 0..600 {
+        let listed = receipt
+            .list_receipts(receipt_pb::ListReceiptsRequest {
+                page_size: 100,
+                series: series.name.clone(),
+                ..Default::default()
+            })
+            .await
+            .expect("listed")
+            .into_inner();
+        let signed = |receipt: &receipt_pb::Receipt| {
+            receipt.signature.as_ref().is_some_and(|signature| signature.state() == receipt_pb::SignatureState::Signed)
+        };
+        if listed.receipts.iter().all(signed) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("signing did not sign the receipts within a minute");
+}
+
+/// Today in Asia/Ho_Chi_Minh.
+fn today() -> NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive()
+}
+
+fn date(day: NaiveDate) -> Date {
+    Date { year: day.year(), month: day.month() as i32, day: day.day() as i32 }
+}
+
+/// Yesterday to tomorrow, so that a run across midnight still sees every event.
+fn around_today() -> reporting_pb::Period {
+    reporting_pb::Period {
+        kind: reporting_pb::PeriodKind::Custom as i32,
+        date: Some(date(today() - chrono::Duration::days(1))),
+        end_date: Some(date(today() + chrono::Duration::days(1))),
+    }
+}
+
+/// The head of each source's feed, read from the first heartbeat of a `WatchEvents` from its end.
+async fn source_heads(suite: &Suite) -> [i64; 3] {
+    use tokio_stream::StreamExt;
+    let mut intake = suite.intake().await;
+    let mut receipt = suite.receipt().await;
+    let mut signing =
+        SigningServiceClient::connect(format!("http://{}", suite.signing.local_addr)).await.expect("signing answers");
+    let far = i64::MAX / 2;
+    let mut heads = [0; 3];
+    let mut stream =
+        intake.watch_events(pb::WatchEventsRequest { after_sequence: far }).await.expect("intake feed").into_inner();
+    while let Some(Ok(event)) = stream.next().await {
+        if let Some(pb::intake_event::Payload::Heartbeat(heartbeat)) = event.payload {
+            heads[0] = heartbeat.head_sequence;
+            break;
+        }
+    }
+    let request = motcua_proto::motcua::signing::v1::WatchEventsRequest { after_sequence: far };
+    let mut stream = signing.watch_events(request).await.expect("signing feed").into_inner();
+    while let Some(Ok(event)) = stream.next().await {
+        if let Some(motcua_proto::motcua::signing::v1::signing_event::Payload::Heartbeat(heartbeat)) = event.payload {
+            heads[1] = heartbeat.head_sequence;
+            break;
+        }
+    }
+    let mut stream = receipt
+        .watch_events(receipt_pb::WatchEventsRequest { after_sequence: far })
+        .await
+        .expect("receipt feed")
+        .into_inner();
+    while let Some(Ok(event)) = stream.next().await {
+        if let Some(receipt_pb::receipt_event::Payload::Heartbeat(heartbeat)) = event.payload {
+            heads[2] = heartbeat.head_sequence;
+            break;
+        }
+    }
+    heads
+}
+
+/// Waits until reporting's cursors reach the sources' heads.
+async fn caught_up(suite: &Suite, reporting: &mut ReportingServiceClient<GrpcChannel>) {
+    let heads = source_heads(suite).await;
+    for _ in 0..1200 {
+        let status = reporting
+            .get_ingestion_status(reporting_pb::GetIngestionStatusRequest {})
+            .await
+            .expect("status")
+            .into_inner();
+        let cursors: Vec<i64> = status.feeds.iter().map(|feed| feed.cursor).collect();
+        if cursors == heads {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("reporting did not catch up with the feeds' heads {heads:?} within a minute");
+}
+
+async fn summary(reporting: &mut ReportingServiceClient<GrpcChannel>) -> reporting_pb::GetSummaryResponse {
+    let request = reporting_pb::GetSummaryRequest { period: Some(around_today()), ..Default::default() };
+    reporting.get_summary(request).await.expect("summary").into_inner()
+}
+
+#[tokio::test]
+async fn a_known_scenario_gives_the_hand_counted_summary_and_index_and_a_rebuild_gives_the_same() {
+    on_every_database(|intake_database| async move {
+        let backend = intake_database.backend;
+        let suite = start_sources(intake_database).await;
+        let reporting_server = suite.start_reporting().await;
+        let mut reporting = reporting_client(&reporting_server).await;
+        let mut intake = suite.intake().await;
+        let components = required_components(&mut intake).await;
+        for index in 0..DOSSIERS {
+            drive(&mut intake, &components, index).await;
+        }
+        issue_receipts(&mut suite.receipt().await).await;
+        caught_up(&suite, &mut reporting).await;
+
+        let fate = |wanted: usize| (0..DOSSIERS).filter(|index| index % 6 == wanted).count() as i64;
+        let (on_time, late) = (fate(0) + fate(1) + fate(2), fate(3));
+        let resolved = on_time + late;
+        let online = (0..DOSSIERS).filter(|index| index % 4 == 0).count() as i64;
+        let answer = summary(&mut reporting).await;
+        let counters = answer.counters.clone().expect("counters");
+        assert_eq!(counters.received, DOSSIERS as i64, "{backend}");
+        assert_eq!(counters.received_online, online, "{backend}");
+        assert_eq!(counters.accepted, online);
+        assert_eq!(counters.resolved_on_time, on_time);
+        assert_eq!(counters.resolved_late, late);
+        assert_eq!(counters.returned, on_time);
+        assert_eq!(counters.withdrawn, fate(4));
+        assert_eq!((counters.refused, counters.stopped, counters.apologies), (0, 0, 0));
+        assert_eq!(counters.in_processing_now, fate(5));
+        assert_eq!(counters.overdue_now, 0, "every open dossier is within its ten working days");
+        assert_eq!(counters.supplement_requests, 2 * late);
+        assert_eq!(counters.ratings_satisfied, fate(0));
+        assert_eq!(counters.ratings_dissatisfied, fate(1));
+        assert_eq!(counters.complaints, late);
+        assert_eq!(counters.complained_or_dissatisfied_dossiers, fate(1) + late);
+        assert_eq!(counters.resolved_signed_and_sealed, resolved);
+        assert_eq!(counters.electronic_results, resolved);
+        assert_eq!(counters.digitized_dossiers, 0, "every component was filed on paper");
+        assert_eq!(counters.seals, resolved);
+        assert_eq!(counters.signatures, resolved + RECEIPTS as i64, "the officers' signatures and the receipts'");
+        assert_eq!(counters.fee_receipts_issued, RECEIPTS as i64);
+        assert_eq!(counters.fee_receipts_cancelled, 1);
+        assert_eq!(counters.fee_receipts_paid_online, 2);
+        assert_eq!(counters.amount_collected.expect("amount").dong, (RECEIPTS as i64 - 1) * RECEIPT_TOTAL);
+        let processing = counters.processing_time.clone().expect("processing time");
+        assert_eq!(processing.count, resolved);
+        assert_eq!(processing.buckets.iter().map(|bucket| bucket.count).sum::<i64>(), resolved);
+
+        let rates = answer.rates.expect("rates");
+        assert!((rates.on_time_percent - 100.0 * on_time as f64 / resolved as f64).abs() < 1e-9);
+        let overdue_rate = 100.0 * late as f64 / (resolved + fate(5)) as f64;
+        let complaint_rate = 100.0 * (fate(1) + late) as f64 / DOSSIERS as f64;
+        assert!((rates.satisfaction_percent - (100.0 - overdue_rate - complaint_rate)).abs() < 1e-9);
+
+        let index = reporting
+            .get_service_index(reporting_pb::GetServiceIndexRequest {
+                period: Some(around_today()),
+                branch_code: "CN01".to_owned(),
+            })
+            .await
+            .expect("index")
+            .into_inner()
+            .service_index
+            .expect("an index");
+        let indicator = |code: &str| {
+            index
+                .groups
+                .iter()
+                .flat_map(|group| &group.indicators)
+                .find(|indicator| indicator.code == code)
+                .cloned()
+                .expect("indicator")
+        };
+        // Default points: 2.1 is worth 12, in proportion; 3.2 is worth 8, full at 50 % online.
+        assert!((indicator("2.1").score - 12.0 * on_time as f64 / resolved as f64).abs() < 1e-9);
+        assert!(
+            (indicator("3.2").score - 8.0 * (100.0 * online as f64 / DOSSIERS as f64 / 50.0).min(1.0)).abs() < 1e-9
+        );
+        assert!((indicator("4.1").score - 6.0).abs() < 1e-9, "every result is electronic");
+        let satisfaction = 100.0 - overdue_rate - complaint_rate;
+        assert!((indicator("5.4").score - 12.0 * (satisfaction / 90.0).min(1.0)).abs() < 1e-9);
+        assert!(!indicator("1.3").available);
+        let group_sum: f64 = index.groups.iter().map(|group| group.score).sum();
+        assert!((index.score - group_sum).abs() < 1e-9);
+
+        let branches = reporting
+            .list_branch_stats(reporting_pb::ListBranchStatsRequest {
+                period: Some(around_today()),
+                order_by: "received desc".to_owned(),
+                ..Default::default()
+            })
+            .await
+            .expect("branch stats")
+            .into_inner();
+        assert_eq!(branches.branch_stats.len(), 1);
+        assert_eq!(branches.branch_stats[0].counters, answer.counters);
+
+        let mut export = reporting
+            .export_report(reporting_pb::ExportReportRequest {
+                kind: reporting_pb::ReportKind::BranchStats as i32,
+                period: Some(around_today()),
+                ..Default::default()
+            })
+            .await
+            .expect("export")
+            .into_inner();
+        let mut csv = Vec::new();
+        while let Some(chunk) = export.message().await.expect("a chunk") {
+            csv.extend(chunk.data);
+        }
+        assert!(csv.starts_with(b"\xEF\xBB\xBFbranch_code,branch_name,received,"));
+        let text = String::from_utf8(csv).expect("UTF-8");
+        assert!(
+            text.contains(&format!("CN01,Chi nhánh số 1,{DOSSIERS},"))
+                || text.lines().nth(1).is_some_and(|line| line.starts_with("CN01,"))
+        );
+
+        // The rebuild replays every feed and swaps in the same numbers.
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let started = reporting
+            .rebuild_projections(reporting_pb::RebuildProjectionsRequest { request_id: request_id.clone() })
+            .await
+            .expect("rebuild started")
+            .into_inner()
+            .rebuild
+            .expect("rebuild");
+        let retried = reporting
+            .rebuild_projections(reporting_pb::RebuildProjectionsRequest { request_id })
+            .await
+            .expect("retry answered")
+            .into_inner()
+            .rebuild
+            .expect("rebuild");
+        assert_eq!(retried.rebuild_id, started.rebuild_id, "a retry starts no second rebuild");
+        let mut finished = None;
+        for _ in 0..1200 {
+            let status = reporting
+                .get_ingestion_status(reporting_pb::GetIngestionStatusRequest {})
+                .await
+                .expect("status")
+                .into_inner();
+            let rebuild = status.rebuild.expect("the rebuild");
+            if rebuild.state != reporting_pb::RebuildState::Running as i32 {
+                finished = Some(rebuild);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let finished = finished.expect("the rebuild ends within a minute");
+        assert_eq!(finished.state, reporting_pb::RebuildState::Succeeded as i32, "{finished:?}");
+        assert!(finished.events_applied > 0);
+        let rebuilt = summary(&mut reporting).await;
+        assert_eq!(rebuilt.counters, answer.counters, "{backend}: the rebuild equals the incremental result");
+
+        reporting_server.stop().await.expect("reporting stops");
+        suite.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_follower_killed_and_restarted_mid_stream_still_counts_every_event_once() {
+    on_every_database(|intake_database| async move {
+        let backend = intake_database.backend;
+        let suite = start_sources(intake_database).await;
+        let mut intake = suite.intake().await;
+        let components = required_components(&mut intake).await;
+        const ROUNDS: usize = 12;
+        const PER_ROUND: usize = 10;
+        let mut filed = 0;
+        for round in 0..ROUNDS {
+            let reporting_server = suite.start_reporting().await;
+            // Dossiers filed while the follower runs; it is killed after a varying moment, mid-stream.
+            for _ in 0..PER_ROUND {
+                // Fate 5: received and left in processing, two events each.
+                drive(&mut intake, &components, filed * 6 + 5).await;
+                filed += 1;
+            }
+            tokio::time::sleep(Duration::from_millis(10 * (round as u64 % 5))).await;
+            reporting_server.stop().await.expect("reporting stops");
+        }
+        let reporting_server = suite.start_reporting().await;
+        let mut reporting = reporting_client(&reporting_server).await;
+        caught_up(&suite, &mut reporting).await;
+        let counters = summary(&mut reporting).await.counters.expect("counters");
+        assert_eq!(counters.received, (ROUNDS * PER_ROUND) as i64, "{backend}");
+        assert_eq!(counters.in_processing_now, (ROUNDS * PER_ROUND) as i64, "{backend}");
+        reporting_server.stop().await.expect("reporting stops");
+        suite.stop().await;
+    })
+    .await;
+}
