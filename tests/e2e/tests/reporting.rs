@@ -620,3 +620,38 @@ async fn a_follower_killed_and_restarted_mid_stream_still_counts_every_event_onc
     })
     .await;
 }
+
+#[tokio::test]
+async fn two_reporting_replicas_follow_each_feed_once_between_them() {
+    on_every_database(|intake_database| async move {
+        let backend = intake_database.backend;
+        let suite = start_sources(intake_database).await;
+        let (first, second) = (suite.start_reporting().await, suite.start_reporting().await);
+        let mut intake = suite.intake().await;
+        let components = required_components(&mut intake).await;
+        const FILED: usize = 40;
+        for index in 0..FILED {
+            // Fates 0 and 5 alternately: resolved on time and returned, or left in processing.
+            drive(&mut intake, &components, index * 6 + 5 * (index % 2)).await;
+        }
+        for server in [&first, &second] {
+            let mut reporting = reporting_client(server).await;
+            caught_up(&suite, &mut reporting).await;
+            let counters = summary(&mut reporting).await.counters.expect("counters");
+            assert_eq!(counters.received, FILED as i64, "{backend}");
+            assert_eq!(counters.resolved_on_time, FILED as i64 / 2, "{backend}");
+            assert_eq!(counters.in_processing_now, FILED as i64 / 2, "{backend}");
+            assert_eq!(counters.seals, FILED as i64 / 2, "{backend}");
+            let status = reporting
+                .get_ingestion_status(reporting_pb::GetIngestionStatusRequest {})
+                .await
+                .expect("status")
+                .into_inner();
+            assert!(status.feeds.iter().all(|feed| feed.leader.starts_with("reporting-")), "{status:?}");
+        }
+        first.stop().await.expect("reporting stops");
+        second.stop().await.expect("reporting stops");
+        suite.stop().await;
+    })
+    .await;
+}
