@@ -29,6 +29,7 @@ from rules_config import check_base, check_operations_guide, parse_variables  # 
 from rules_docker import check_dockerfile, check_dockerignore  # noqa: E402
 from rules_manifests import (  # noqa: E402
     check_config_maps,
+    check_peer_urls,
     check_containers,
     check_overlay_promises,
     check_references,
@@ -80,6 +81,7 @@ def check_overlay(name: str, directory: Path) -> list[str]:
         + check_containers(name, objects)
         + check_references(name, objects, external_secrets(directory))
         + check_config_maps(name, objects)
+        + check_peer_urls(name, objects)
         + check_services(name, objects)
         + check_network_policies(name, objects)
         + check_overlay_promises(name, objects)

@@ -177,6 +177,32 @@ def check_config_maps(overlay: str, objects: list[dict]) -> list[str]:
     return failures
 
 
+
+PEER_URL = re.compile(r"^https?://([^/:]+)(?::(\d+))?")
+
+
+def check_peer_urls(overlay: str, objects: list[dict]) -> list[str]:
+    """Every peer URL in a ConfigMap (`MOTCUA_*_URL`) names a Service of the render and one of its ports."""
+    failures = []
+    ports = {
+        service["metadata"]["name"]: {port.get("port") for port in (service.get("spec") or {}).get("ports") or []}
+        for service in find(objects, "Service")
+    }
+    for config_map in find(objects, "ConfigMap"):
+        for key, value in (config_map.get("data") or {}).items():
+            if not (key.startswith("MOTCUA_") and key.endswith("_URL")) or key == "MOTCUA_DATABASE_URL":
+                continue
+            match = PEER_URL.match(str(value))
+            if not match:
+                continue
+            host, port = match.group(1), match.group(2)
+            service = host.split(".")[0]
+            if service not in ports:
+                failures.append(f"{overlay}: {describe(config_map)}: {key} points at {host}, which is no Service of the render")
+            elif port is not None and int(port) not in ports[service]:
+                failures.append(f"{overlay}: {describe(config_map)}: {key} points at port {port}, which Service {service} does not expose")
+    return failures
+
 def grpc_probe(container: dict, probe: str) -> dict:
     return ((container.get(probe) or {}).get("grpc")) or {}
 

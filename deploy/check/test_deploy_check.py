@@ -17,7 +17,7 @@ from rules_collector import check_collector
 from rules_compose import check_compose
 from rules_config import Variable, check_base, check_operations_guide, parse_variables
 from rules_docker import check_dockerfile, check_dockerignore
-from rules_manifests import check_config_maps, check_references
+from rules_manifests import check_config_maps, check_peer_urls, check_references
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -61,6 +61,20 @@ class BrokenOverlaysFail(unittest.TestCase):
         self.assertTrue(failures_mentioning(failures, "let receipt call intake"), failures)
         self.assertTrue(failures_mentioning(failures, "let signing call reporting"), failures)
         self.assertFalse(failures_mentioning(failures, "let intake call signing"), failures)
+
+    def test_a_peer_url_naming_no_service_or_port_of_the_render_fails(self):
+        objects = render(K8S / "overlays" / "dev")
+        self.assertEqual(check_peer_urls("dev", objects), [])
+        broken = copy.deepcopy(objects)
+        for config_map in broken:
+            data = config_map.get("data") or {}
+            if config_map.get("kind") == "ConfigMap" and "MOTCUA_RECEIPT_SIGNING_URL" in data:
+                data["MOTCUA_RECEIPT_SIGNING_URL"] = "https://signing:50052"
+            if config_map.get("kind") == "ConfigMap" and "MOTCUA_INTAKE_SIGNING_URL" in data:
+                data["MOTCUA_INTAKE_SIGNING_URL"] = "https://motcua-signing:9999"
+        failures = check_peer_urls("dev", broken)
+        self.assertTrue(failures_mentioning(failures, "MOTCUA_RECEIPT_SIGNING_URL points at signing"), failures)
+        self.assertTrue(failures_mentioning(failures, "MOTCUA_INTAKE_SIGNING_URL points at port 9999"), failures)
 
     def test_a_reference_to_an_undeclared_secret_fails(self):
         failures = check_overlay("undeclared-secret", FIXTURES / "undeclared-secret")
