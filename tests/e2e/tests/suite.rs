@@ -83,12 +83,13 @@ async fn four_services_are_healthy_and_reflect_their_api() {
 #[tokio::test]
 async fn unimplemented_rpcs_say_so() {
     use motcua_proto::motcua::reporting::v1::{
-        GetIngestionStatusRequest, reporting_service_client::ReportingServiceClient,
+        ListAuditRecordsRequest, reporting_service_client::ReportingServiceClient,
     };
     let (_database, server) = start::<motcua_reporting::Reporting>().await;
     let mut reporting =
         ReportingServiceClient::connect(format!("http://{}", server.local_addr)).await.expect("connects");
-    let status = reporting.get_ingestion_status(GetIngestionStatusRequest::default()).await.expect_err("not built yet");
+    // The audit trail is not built yet.
+    let status = reporting.list_audit_records(ListAuditRecordsRequest::default()).await.expect_err("not built yet");
     assert_eq!(status.code(), tonic::Code::Unimplemented);
     server.stop().await.expect("clean stop");
 }
