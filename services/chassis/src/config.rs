@@ -418,6 +418,8 @@ pub struct ServiceConfig {
     /// The values of the service-specific variables of [`VARIABLES`] that are set, by name, for a
     /// service to read into its own settings (see [`ServiceConfig::variable`]).
     pub service_variables: BTreeMap<&'static str, String>,
+    /// The clock the service reads: the system's, or a manual one in tests (no variable sets it).
+    pub clock: crate::clock::Clock,
 }
 
 impl ServiceConfig {
@@ -460,6 +462,7 @@ impl ServiceConfig {
                 .filter(|variable| variable.name.starts_with(&format!("MOTCUA_{}_", kind.name().to_uppercase())))
                 .filter_map(|variable| get(variable.name).map(|value| (variable.name, value)))
                 .collect(),
+            clock: crate::clock::Clock::system(),
         })
     }
 
@@ -484,6 +487,7 @@ impl ServiceConfig {
             policy_file: None,
             rate_limit_per_identity: 100_000,
             service_variables: BTreeMap::new(),
+            clock: crate::clock::Clock::system(),
         }
     }
 

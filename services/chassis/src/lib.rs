@@ -2,6 +2,7 @@
 //! server start-up and shutdown, errors, paging and the shared test harness.
 
 pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;

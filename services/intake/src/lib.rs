@@ -51,7 +51,7 @@ impl MotcuaService for Intake {
         let signing_url =
             config.variable(motcua_chassis::config::ENV_INTAKE_SIGNING_URL).unwrap_or(DEFAULT_SIGNING_URL);
         let signing = peers::Signing::connect(config, signing_url)?;
-        let state = api::IntakeState { db, feed, calendar, applicant_index_key, signing };
+        let state = api::IntakeState { db, feed, calendar, applicant_index_key, signing, clock: config.clock.clone() };
         let server =
             IntakeServiceServer::new(api::IntakeApi::new(state)).max_decoding_message_size(config.max_message_bytes);
         Ok(Routes::new(server))

@@ -57,7 +57,12 @@ impl MotcuaService for Reporting {
             tasks: std::sync::Mutex::new(Vec::new()),
         });
         jobs::spawn_followers(&jobs);
-        let state = Arc::new(api::ReportingState { jobs, weights, branch_names: tokio::sync::RwLock::default() });
+        let state = Arc::new(api::ReportingState {
+            jobs,
+            weights,
+            branch_names: tokio::sync::RwLock::default(),
+            clock: config.clock.clone(),
+        });
         let server = ReportingServiceServer::new(api::ReportingApi::new(state))
             .max_decoding_message_size(config.max_message_bytes);
         Ok(Routes::new(server))

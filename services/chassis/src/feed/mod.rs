@@ -26,6 +26,8 @@ const SEQUENCE_BATCH: i64 = 1000;
 /// An event to append, inside the caller's transaction.
 #[derive(Debug, Clone)]
 pub struct NewEvent {
+    /// When the change happened, by the service's clock.
+    pub occur_time: DateTime<Utc>,
     /// The resource it concerns, as a resource name (`dossiers/...`). Never personal data.
     pub subject: String,
     /// The request id of the mutation, if any.
@@ -68,7 +70,7 @@ pub async fn append(connection: &impl ConnectionTrait, event: NewEvent) -> Resul
     );
     let values: Vec<Value> = vec![
         uuid::Uuid::new_v4().to_string().into(),
-        Utc::now().into(),
+        event.occur_time.into(),
         event.subject.into(),
         event.request_id.into(),
         crate::grpc_trace::current_traceparent().into(),

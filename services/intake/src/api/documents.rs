@@ -1,7 +1,6 @@
 //! The applicants' data stores: adding a digitized document with its extracted fields, reading it, and
 //! listing an owner's documents so an officer looks there before asking for a paper again.
 
-use chrono::Utc;
 use motcua_chassis::{ApiError, idempotency::RequestKey, paging, timestamps};
 use motcua_proto::{
     google::r#type::Date,
@@ -79,7 +78,7 @@ impl IntakeApi {
             issue_date,
             expiry_date,
             origin_dossier_code: request.origin_dossier_code,
-            create_time: Utc::now(),
+            create_time: self.state.clock.now(),
         };
         let record = DocumentRecord { id: 0, document: stored.clone(), content: Vec::new(), reuse_count: 0 };
         let response = pb::AddDocumentResponse { document: Some(document_to_proto(&record, false)) };
@@ -93,6 +92,7 @@ impl IntakeApi {
             })),
         };
         let new_event = motcua_chassis::feed::NewEvent {
+            occur_time: stored.create_time,
             subject: document::name(&stored.document_id),
             request_id: key.request_id().to_owned(),
             event_type: "document_added".to_owned(),

@@ -1,6 +1,5 @@
 //! Dossier handlers: filing one, reading one with its history, listing them, and the event feed.
 
-use chrono::Utc;
 use motcua_chassis::{
     ApiError,
     feed::{FeedItem, NewEvent},
@@ -81,7 +80,7 @@ impl IntakeApi {
             return Err(ApiError::internal("validation passed without branch, procedure or applicant"));
         };
 
-        let now = Utc::now();
+        let now = self.state.clock.now();
         let online = channel == common::Channel::Online as i32;
         let build = |number| {
             let mut dossier = Dossier {
@@ -218,7 +217,7 @@ impl IntakeApi {
         } else {
             dossiers::history(&self.state.db, record.id).await?
         };
-        Ok(convert::dossier_to_proto(&record.dossier, &history, Utc::now()))
+        Ok(convert::dossier_to_proto(&record.dossier, &history, self.state.clock.now()))
     }
 
     pub(super) async fn list_dossiers_handler(
@@ -268,7 +267,7 @@ impl IntakeApi {
             }
         }
         violations.finish()?;
-        let now = Utc::now();
+        let now = self.state.clock.now();
         let filter = DossierFilter {
             branch_code: Some(request.branch_code).filter(|code| !code.is_empty()),
             procedure_code: Some(request.procedure_code).filter(|code| !code.is_empty()),
@@ -346,6 +345,8 @@ pub(super) fn event(dossier: &Dossier, request_id: &str, payload: Payload) -> Ne
     let event_type = convert::event_type(&payload).to_owned();
     let event = pb::IntakeEvent { envelope: None, payload: Some(payload) };
     NewEvent {
+        // The dossier's last change is the one the event describes.
+        occur_time: dossier.update_time,
         subject: format!("dossiers/{}", dossier.code.format()),
         request_id: request_id.to_owned(),
         event_type,

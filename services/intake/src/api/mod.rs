@@ -32,6 +32,8 @@ pub struct IntakeState {
     pub applicant_index_key: Vec<u8>,
     /// The signing service, which signs and seals results.
     pub signing: crate::peers::Signing,
+    /// The time intake reads (manual in tests that need fixed dates).
+    pub clock: motcua_chassis::clock::Clock,
 }
 
 /// The intake service's handlers.

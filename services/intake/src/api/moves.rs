@@ -2,7 +2,7 @@
 //! through one path that applies the state machine, records history and event, and answers a retry
 //! with the original response.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use motcua_chassis::{ApiError, idempotency::RequestKey, identity::Caller, timestamps};
 use motcua_proto::motcua::intake::v1::{self as pb, intake_event::Payload};
 use prost::Message;
@@ -53,7 +53,7 @@ impl IntakeApi {
         violations.text("reason", &request.reason, request.reason_required);
         violations.finish()?;
         let code = code.map(|code| code.format()).unwrap_or_default();
-        let now = Utc::now();
+        let now = self.state.clock.now();
         let state = &self.state;
         let mutate = |dossier: &mut Dossier| {
             if !caller.may_act_for_branch(&dossier.branch_code) {
@@ -556,7 +556,7 @@ impl IntakeApi {
         violations.text("comment", &request.comment, false);
         violations.finish()?;
         let code = code.map(|code| code.format()).unwrap_or_default();
-        let now = Utc::now();
+        let now = self.state.clock.now();
         let mutate = |dossier: &mut Dossier| {
             if !caller.may_read_dossier(&dossier.submitter_identity, &dossier.procedure_code) {
                 return Err(ApiError::PermissionDenied {
@@ -620,7 +620,7 @@ impl IntakeApi {
         let recorded_by = request.recorded_by.map(|officer| violations.officer("recorded_by", Some(officer)));
         violations.finish()?;
         let code = code.map(|code| code.format()).unwrap_or_default();
-        let now = Utc::now();
+        let now = self.state.clock.now();
         let mutate = |dossier: &mut Dossier| {
             if !caller.may_read_dossier(&dossier.submitter_identity, &dossier.procedure_code) {
                 return Err(ApiError::PermissionDenied {
@@ -643,7 +643,7 @@ impl IntakeApi {
             Ok(None)
         };
         let effects = |dossier: &Dossier, _: Option<&HistoryEntry>| {
-            let feedback = latest_feedback(dossier);
+            let feedback = latest_feedback(dossier, now);
             let payload = Payload::FeedbackCreated(pb::FeedbackCreated {
                 dossier: Some(convert::facts(dossier, None)),
                 feedback: feedback.as_ref().map(|feedback| feedback.name.clone()).unwrap_or_default(),
@@ -657,7 +657,7 @@ impl IntakeApi {
         match dossiers::change(&self.state.db, &key, &code, mutate, effects).await? {
             Outcome::Done(dossier) => {
                 self.state.feed.appended();
-                Ok(pb::CreateFeedbackResponse { feedback: latest_feedback(&dossier) })
+                Ok(pb::CreateFeedbackResponse { feedback: latest_feedback(&dossier, now) })
             }
             Outcome::Replayed(bytes) => decode(&bytes),
         }
@@ -686,8 +686,8 @@ fn rating_to_proto(dossier: &Dossier) -> Option<pb::DossierRating> {
     })
 }
 
-fn latest_feedback(dossier: &Dossier) -> Option<pb::Feedback> {
-    convert::dossier_to_proto(dossier, &[], Utc::now()).feedback.pop()
+fn latest_feedback(dossier: &Dossier, now: DateTime<Utc>) -> Option<pb::Feedback> {
+    convert::dossier_to_proto(dossier, &[], now).feedback.pop()
 }
 
 fn move_error(code: &str, error: MoveError) -> ApiError {

@@ -29,7 +29,13 @@ pub fn event(subject: String, request_id: &str, payload: Payload) -> NewEvent {
     }
     .to_owned();
     let event = pb::ReceiptEvent { envelope: None, payload: Some(payload) };
-    NewEvent { subject, request_id: request_id.to_owned(), event_type, payload: event.encode_to_vec() }
+    NewEvent {
+        occur_time: chrono::Utc::now(),
+        subject,
+        request_id: request_id.to_owned(),
+        event_type,
+        payload: event.encode_to_vec(),
+    }
 }
 
 /// `ReceiptIssued` for `receipt`; for a replacement, `original` is the receipt it replaces.

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use motcua_chassis::ApiError;
 use motcua_proto::motcua::reporting::v1 as pb;
 use tokio::sync::mpsc;
@@ -267,8 +267,7 @@ async fn indicators(
             "formula",
         ])
         .await;
-    let now = Utc::now().timestamp_millis();
-    let by_branch = rollups::totals_by_branch(&state.jobs.db, first, last, filter, now).await.map_err(database)?;
+    let by_branch = state.totals_by_branch(first, last, filter).await?;
     for (branch_code, totals) in by_branch {
         let computed = index::compute(&totals, &state.weights);
         for group in &computed.groups {

@@ -32,6 +32,8 @@ pub struct ReportingState {
     pub weights: Weights,
     /// Branch names by code, as intake's catalogue last gave them.
     pub branch_names: RwLock<BTreeMap<String, String>>,
+    /// The time "now" counters are measured at (manual in tests that need fixed dates).
+    pub clock: motcua_chassis::clock::Clock,
 }
 
 /// The reporting service's handlers.
@@ -62,7 +64,7 @@ impl ReportingState {
         last: NaiveDate,
         filter: &rollups::Filter,
     ) -> Result<BTreeMap<String, Totals>, ApiError> {
-        rollups::totals_by_branch(&self.jobs.db, first, last, filter, Utc::now().timestamp_millis())
+        rollups::totals_by_branch(&self.jobs.db, first, last, filter, self.clock.now().timestamp_millis())
             .await
             .map_err(database)
     }
@@ -160,9 +162,10 @@ impl ReportingService for ReportingApi {
             let (first, last) = convert::period(request.period.as_ref(), "period")?;
             let filter =
                 convert::filter(&request.branch_code, &request.procedure_code, request.level, request.channel)?;
-            let totals = rollups::totals(&self.state.jobs.db, first, last, &filter, Utc::now().timestamp_millis())
-                .await
-                .map_err(database)?;
+            let totals =
+                rollups::totals(&self.state.jobs.db, first, last, &filter, self.state.clock.now().timestamp_millis())
+                    .await
+                    .map_err(database)?;
             Ok(pb::GetSummaryResponse {
                 first_day: Some(convert::date(first)),
                 last_day: Some(convert::date(last)),
@@ -244,9 +247,10 @@ impl ReportingService for ReportingApi {
         let result = async {
             let (first, last) = convert::period(request.period.as_ref(), "period")?;
             let filter = convert::filter(&request.branch_code, "", 0, 0)?;
-            let totals = rollups::totals(&self.state.jobs.db, first, last, &filter, Utc::now().timestamp_millis())
-                .await
-                .map_err(database)?;
+            let totals =
+                rollups::totals(&self.state.jobs.db, first, last, &filter, self.state.clock.now().timestamp_millis())
+                    .await
+                    .map_err(database)?;
             let computed = index::compute(&totals, &self.state.weights);
             Ok(pb::GetServiceIndexResponse {
                 service_index: Some(convert::service_index(&computed, &request.branch_code, first, last)),

@@ -241,6 +241,7 @@ pub(crate) async fn finish_claimed<R: prost::Message>(
     motcua_chassis::feed::append(
         &transaction,
         motcua_chassis::feed::NewEvent {
+            occur_time: chrono::Utc::now(),
             subject,
             request_id: key.request_id().to_owned(),
             event_type: event_type.to_owned(),
