@@ -2,7 +2,8 @@
 """`make deploy-check`: renders every kustomize overlay with `kubectl kustomize`, validates every object
 against the Kubernetes API schemas (kubernetes-validate, strict), checks the rules of issue 7 on the
 rendered objects, compares the chassis's configuration variables with the base and docs/operations.md,
-and checks the Dockerfile, .dockerignore, compose.yaml and the collector configuration.
+lints the Dockerfile with hadolint and checks it, .dockerignore, compose.yaml and the collector
+configuration.
 
     deploy_check.py              check the repository; one line per failure, exit 1 when any
     deploy_check.py --self-test  prove the checks catch broken manifests (fixtures/, test_deploy_check.py)
@@ -26,7 +27,7 @@ from manifests import RenderError, kubectl, render  # noqa: E402
 from rules_collector import check_collector  # noqa: E402
 from rules_compose import check_compose  # noqa: E402
 from rules_config import check_base, check_operations_guide, parse_variables  # noqa: E402
-from rules_docker import check_dockerfile, check_dockerignore  # noqa: E402
+from rules_docker import check_dockerfile, check_dockerignore, moving_base_notes, run_hadolint  # noqa: E402
 from rules_manifests import (  # noqa: E402
     check_config_maps,
     check_peer_urls,
@@ -109,7 +110,12 @@ def check_repository() -> list[str]:
         print(f"deploy-check: checked overlay {name}, validated for Kubernetes {' and '.join(KUBERNETES_VERSIONS)}")
     failures += check_configuration()
     dockerignore = ROOT / ".dockerignore"
-    failures += check_dockerfile((ROOT / "deploy/docker/Dockerfile").read_text())
+    dockerfile = ROOT / "deploy/docker/Dockerfile"
+    failures += check_dockerfile(dockerfile.read_text())
+    linted, notes = run_hadolint(dockerfile)
+    failures += linted
+    for note in notes + moving_base_notes(dockerfile.read_text()):
+        print(f"deploy-check: note {note}")
     failures += check_dockerignore(dockerignore.read_text() if dockerignore.is_file() else None)
     compose_path = ROOT / "deploy/compose/compose.yaml"
     try:
@@ -149,7 +155,7 @@ def main(arguments: list[str]) -> int:
     if failures:
         print(f"deploy-check: {len(failures)} failure(s)")
         return 1
-    print("deploy-check: every overlay, the configuration, the Dockerfile, compose.yaml and the collector pass")
+    print("deploy-check: every overlay, the configuration, the Dockerfile (hadolint too), compose.yaml and the collector pass")
     return 0
 
 

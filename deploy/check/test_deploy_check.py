@@ -11,12 +11,12 @@ from pathlib import Path
 
 import yaml
 
-from deploy_check import K8S, OVERLAYS, check_overlay
+from deploy_check import K8S, OVERLAYS, ROOT, check_overlay
 from manifests import render
 from rules_collector import check_collector
 from rules_compose import check_compose
 from rules_config import Variable, check_base, check_operations_guide, parse_variables
-from rules_docker import check_dockerfile, check_dockerignore
+from rules_docker import base_image_problem, check_dockerfile, check_dockerignore, moving_base_notes, run_hadolint
 from rules_manifests import check_config_maps, check_peer_urls, check_references
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -168,6 +168,21 @@ class DockerAndCompose(unittest.TestCase):
         failures = check_dockerfile(two_stages, "fixture")
         self.assertTrue(failures_mentioning(failures, "sets no USER, so the image runs as root"), failures)
         self.assertTrue(failures_mentioning(failures, "no exec-form ENTRYPOINT"), failures)
+
+    def test_hadolint_runs_and_reports_what_it_finds(self):
+        failures, _ = run_hadolint(FIXTURES / "Dockerfile.runs-as-root", "fixture")
+        self.assertTrue(failures_mentioning(failures, "fixture:3: hadolint DL3007 warning"), failures)
+        self.assertTrue(failures_mentioning(failures, "hadolint DL3025"), failures)
+        self.assertEqual(run_hadolint(ROOT / "deploy/docker/Dockerfile"), ([], []))
+
+    def test_pinned_means_a_digest_or_a_version_in_the_tag_and_a_moving_tag_is_noted(self):
+        self.assertIsNone(base_image_problem("rust:1.95-bookworm"))
+        self.assertIsNone(base_image_problem("gcr.io/distroless/cc-debian12@sha256:" + "0" * 64))
+        # The digits of "debian12" are in the repository's name, not its tag: `debug` moves.
+        self.assertIn("names no version", base_image_problem("gcr.io/distroless/cc-debian12:debug"))
+        self.assertIn("malformed digest", base_image_problem("debian@sha256:abc"))
+        dockerfile = (ROOT / "deploy/docker/Dockerfile").read_text()
+        self.assertTrue(failures_mentioning(moving_base_notes(dockerfile), "cc-debian12:nonroot' is a moving tag"))
 
     def test_a_dockerignore_that_lets_local_databases_in_fails(self):
         self.assertIn(".dockerignore: does not exclude **/*.db", check_dockerignore(".git\ntarget\n"))
