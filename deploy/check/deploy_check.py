@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """`make deploy-check`: renders every kustomize overlay with `kubectl kustomize`, validates every object
 against the Kubernetes API schemas (kubernetes-validate, strict), checks the rules of issue 7 on the
-rendered objects, compares the chassis's configuration variables with the base and docs/operations.md,
-lints the Dockerfile with hadolint and checks it, .dockerignore, compose.yaml and the collector
-configuration.
+rendered objects (among them: every TLS and policy path a service is given is mounted, and an overlay's
+policy only adds read-only identities to the base's), compares the chassis's configuration variables with
+the base and docs/operations.md, lints the Dockerfile with hadolint and checks it, .dockerignore,
+compose.yaml (every service can identify its callers) and the collector configuration.
 
     deploy_check.py              check the repository; one line per failure, exit 1 when any
     deploy_check.py --self-test  prove the checks catch broken manifests (fixtures/, test_deploy_check.py)
@@ -37,6 +38,7 @@ from rules_manifests import (  # noqa: E402
     check_services,
 )
 from rules_network import check_network_policies  # noqa: E402
+from rules_tls import check_policy, check_tls_mounts  # noqa: E402
 
 ROOT = HERE.parents[1]
 K8S = ROOT / "deploy" / "k8s"
@@ -45,6 +47,12 @@ OVERLAYS = {"dev": K8S / "overlays" / "dev", "production": K8S / "overlays" / "p
 # kubernetes-validate knows; every object must be valid for both.
 KUBERNETES_VERSIONS = ("1.33.0", "1.37.0")
 EXTERNAL_SECRETS_FILE = "external-secrets.yaml"
+BASE_POLICY = K8S / "base" / "policy.yaml"
+
+
+def base_policy_identities() -> dict:
+    """The identities the base's policy grants, which an overlay may add to but not change."""
+    return (yaml.safe_load(BASE_POLICY.read_text()) or {}).get("identities") or {}
 
 
 def external_secrets(overlay_dir: Path) -> dict[str, set[str]]:
@@ -86,6 +94,8 @@ def check_overlay(name: str, directory: Path) -> list[str]:
         + check_services(name, objects)
         + check_network_policies(name, objects)
         + check_overlay_promises(name, objects)
+        + check_tls_mounts(name, objects)
+        + check_policy(name, objects, base_policy_identities())
     )
 
 

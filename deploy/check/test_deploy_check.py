@@ -11,13 +11,14 @@ from pathlib import Path
 
 import yaml
 
-from deploy_check import K8S, OVERLAYS, ROOT, check_overlay
+from deploy_check import K8S, OVERLAYS, ROOT, base_policy_identities, check_overlay
 from manifests import render
 from rules_collector import check_collector
 from rules_compose import check_compose
 from rules_config import Variable, check_base, check_operations_guide, parse_variables
 from rules_docker import base_image_problem, check_dockerfile, check_dockerignore, moving_base_notes, run_hadolint
 from rules_manifests import check_config_maps, check_peer_urls, check_references
+from rules_tls import check_policy, check_tls_mounts
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -98,6 +99,79 @@ class BrokenOverlaysFail(unittest.TestCase):
                 obj["data"]["MOTCUA_LOG"] = "postgres://intake:hunter2@db/intake"
         self.assertTrue(
             failures_mentioning(check_config_maps("dev", objects), "MOTCUA_LOG holds a URL with a password")
+        )
+
+
+class CallerIdentity(unittest.TestCase):
+    def test_an_overlay_that_mounts_no_certificate_where_tls_points_fails(self):
+        failures = check_overlay("drops-tls-mount", FIXTURES / "drops-tls-mount")
+        for variable in ("MOTCUA_TLS_CERT", "MOTCUA_TLS_KEY", "MOTCUA_TLS_CLIENT_CA"):
+            self.assertTrue(
+                failures_mentioning(failures, "Deployment motcua-signing", variable, "no volume is mounted at /etc/motcua/tls"),
+                failures,
+            )
+        self.assertFalse(failures_mentioning(failures, "Deployment motcua-intake", "no volume is mounted"), failures)
+        # The migrate Jobs get the same ConfigMaps but open no certificate.
+        self.assertFalse(failures_mentioning(failures, "Job "), failures)
+
+    def test_every_overlay_mounts_what_its_services_are_given(self):
+        for name, directory in OVERLAYS.items():
+            self.assertEqual(check_tls_mounts(name, render(directory)), [], name)
+
+    def test_a_service_without_tls_or_loopback_development_mode_fails(self):
+        objects = render(OVERLAYS["dev"])
+        for obj in objects:
+            if obj["kind"] == "ConfigMap" and obj["metadata"]["name"].startswith("motcua-common-config"):
+                for variable in ("MOTCUA_TLS_CERT", "MOTCUA_TLS_KEY", "MOTCUA_TLS_CLIENT_CA"):
+                    obj["data"][variable] = ""
+                obj["data"]["MOTCUA_DEV_IDENTITY"] = "true"
+        failures = check_tls_mounts("dev", objects)
+        self.assertTrue(
+            failures_mentioning(failures, "Deployment motcua-receipt", "'no caller identity is configured'"), failures
+        )
+
+    def test_an_overlay_policy_that_changes_the_base_or_lets_a_new_identity_write_fails(self):
+        objects = render(OVERLAYS["dev"])
+        base = base_policy_identities()
+        self.assertEqual(check_policy("dev", objects, base), [])
+        self.assertIn("agency/trial", yaml.safe_load(self.policy(objects)["data"]["policy.yaml"])["identities"])
+        policy = yaml.safe_load(self.policy(objects)["data"]["policy.yaml"])
+        policy["identities"]["agency/trial"]["rpcs"] += ["motcua.intake.v1.IntakeService/CreateDossier", "*"]
+        policy["identities"]["service/receipt"]["rpcs"].append("motcua.signing.v1.SigningService/Seal")
+        self.policy(objects)["data"]["policy.yaml"] = yaml.safe_dump(policy)
+        failures = check_policy("dev", objects, base)
+        self.assertTrue(failures_mentioning(failures, "agency/trial", "IntakeService/CreateDossier"), failures)
+        self.assertTrue(failures_mentioning(failures, "agency/trial", "call *,"), failures)
+        self.assertTrue(failures_mentioning(failures, "changes what the base grants service/receipt"), failures)
+
+    @staticmethod
+    def policy(objects: list[dict]) -> dict:
+        return next(o for o in objects if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "motcua-policy")
+
+    def test_a_compose_service_that_cannot_identify_its_callers_fails(self):
+        compose_dir = ROOT / "deploy/compose"
+        compose = yaml.safe_load((compose_dir / "compose.yaml").read_text())
+        self.assertEqual(check_compose(compose, compose_dir, "compose"), [])
+        services = compose["services"]
+        # intake: mutual TLS set, but the certificates are not mounted.
+        services["intake"]["volumes"] = [v for v in services["intake"]["volumes"] if "/etc/motcua/tls/" not in v]
+        # signing: the development mode on 0.0.0.0, which it refuses.
+        for variable in ("MOTCUA_TLS_CERT", "MOTCUA_TLS_KEY", "MOTCUA_TLS_CLIENT_CA"):
+            services["signing"]["environment"].pop(variable)
+            services["receipt"]["environment"].pop(variable)
+        services["signing"]["environment"]["MOTCUA_DEV_IDENTITY"] = "true"
+        # receipt: the development mode on loopback is fine.
+        services["receipt"]["environment"].update(MOTCUA_DEV_IDENTITY="true", MOTCUA_LISTEN_ADDR="127.0.0.1:50053")
+        # reporting: its certificate's host file is missing.
+        services["reporting"]["volumes"][0] = "../trial-tls/missing.crt:/etc/motcua/tls/tls.crt:ro"
+        failures = check_compose(compose, compose_dir, "compose")
+        self.assertTrue(failures_mentioning(failures, "intake sets MOTCUA_TLS_KEY=", "mounts nothing there"), failures)
+        self.assertTrue(failures_mentioning(failures, "signing sets MOTCUA_DEV_IDENTITY=true", "not a loopback"), failures)
+        self.assertFalse(failures_mentioning(failures, "service receipt"), failures)
+        self.assertTrue(failures_mentioning(failures, "reporting", "missing.crt"), failures)
+        del services["signing"]["environment"]["MOTCUA_DEV_IDENTITY"]
+        self.assertTrue(
+            failures_mentioning(check_compose(compose, compose_dir, "compose"), "signing", "'no caller identity is configured'")
         )
 
 
