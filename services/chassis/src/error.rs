@@ -184,9 +184,30 @@ impl From<sea_orm::DbErr> for ApiError {
                 reason: "DATABASE_UNAVAILABLE",
                 description: "the database is unavailable; retry".to_owned(),
             },
+            other if is_contention(&other.to_string()) => Self::Unavailable {
+                reason: "DATABASE_BUSY",
+                description: "the database is busy with a concurrent change; retry with the same request id".to_owned(),
+            },
             other => Self::internal(other),
         }
     }
+}
+
+/// Whether a database error is contention that a retry resolves: SQLite's busy or locked database
+/// (another process writing the same file), PostgreSQL's serialization failure, deadlock or lock
+/// timeout. Read from the message, which carries the drivers' codes, so the chassis needs no driver
+/// types.
+fn is_contention(message: &str) -> bool {
+    const SIGNS: [&str; 7] = [
+        "database is locked",
+        "database table is locked",
+        "(code: 5)",
+        "(code: 517)",
+        "could not serialize access",
+        "deadlock detected",
+        "lock timeout",
+    ];
+    SIGNS.iter().any(|sign| message.contains(sign))
 }
 
 fn violations_text(violations: &[FieldViolation]) -> String {
@@ -195,6 +216,19 @@ fn violations_text(violations: &[FieldViolation]) -> String {
         .map(|violation| format!("{}: {}", violation.field, violation.description))
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+#[cfg(test)]
+mod contention_tests {
+    use super::is_contention;
+
+    #[test]
+    fn busy_locked_and_serialization_errors_are_contention_and_others_are_not() {
+        assert!(is_contention("Execution Error: error returned from database: (code: 5) database is locked"));
+        assert!(is_contention("error returned from database: could not serialize access due to concurrent update"));
+        assert!(is_contention("error returned from database: deadlock detected"));
+        assert!(!is_contention("error returned from database: UNIQUE constraint failed: dossiers.dossier_code"));
+    }
 }
 
 #[cfg(test)]

@@ -6,92 +6,16 @@ use std::collections::{BTreeMap, HashSet};
 use motcua_chassis::testing::{TestDatabase, on_every_database, start_service};
 use motcua_intake::Intake;
 use motcua_proto::motcua::{
-    common::v1::{Applicant, Channel, Citizen, CopyKind, DossierStatus, Money, Organisation, applicant::Kind},
-    intake::v1::{self as pb, intake_event::Payload, intake_service_client::IntakeServiceClient},
+    common::v1::{Applicant, Channel, DossierStatus, Money, Organisation, applicant::Kind},
+    intake::v1::{self as pb, intake_event::Payload},
 };
 use tokio_stream::StreamExt;
-use tonic::{Code, transport::Channel as GrpcChannel};
+use tonic::Code;
 use tonic_types::StatusExt;
 
-type Client = IntakeServiceClient<GrpcChannel>;
+mod common;
 
-async fn client(addr: std::net::SocketAddr) -> Client {
-    IntakeServiceClient::connect(format!("http://{addr}")).await.expect("intake answers")
-}
-
-fn request_id() -> String {
-    uuid_v4()
-}
-
-fn uuid_v4() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
-    format!("{nanos:x}-{:x}-{:x}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
-}
-
-fn officer(id: &str) -> pb::Officer {
-    pb::Officer {
-        officer_id: id.to_owned(), display_name: format!("Cán bộ {id}"), unit: "Bộ phận một cửa".to_owned()
-    }
-}
-
-fn citizen(identity_number: &str) -> Applicant {
-    Applicant {
-        kind: Some(Kind::Citizen(Citizen {
-            identity_number: identity_number.to_owned(),
-            full_name: "Trần Văn Bình".to_owned(),
-            date_of_birth: None,
-            phone: "0912345678".to_owned(),
-            address: "Số 1 phố Tràng Tiền, Hà Nội".to_owned(),
-        })),
-    }
-}
-
-/// Every required component of `procedure_code`, as originals.
-async fn required_components(intake: &mut Client, procedure_code: &str) -> Vec<pb::SubmittedComponent> {
-    let procedure = intake
-        .get_procedure(pb::GetProcedureRequest { name: format!("procedures/{procedure_code}"), version: 0 })
-        .await
-        .expect("procedure")
-        .into_inner();
-    procedure
-        .components
-        .iter()
-        .filter(|component| component.required)
-        .map(|component| pb::SubmittedComponent {
-            component_code: component.code.clone(),
-            copy_kind: CopyKind::Original as i32,
-            copies: 1,
-            ..Default::default()
-        })
-        .collect()
-}
-
-/// A procedure with a limit of 10 working days: whatever the hour a test runs, a dossier filed now is
-/// due days later, so nothing here is overdue by accident.
-const PROCEDURE: &str = "1.012822";
-
-async fn filing(
-    intake: &mut Client,
-    branch_code: &str,
-    channel: Channel,
-    identity_number: &str,
-) -> pb::CreateDossierRequest {
-    pb::CreateDossierRequest {
-        request_id: request_id(),
-        branch_code: branch_code.to_owned(),
-        procedure_code: PROCEDURE.to_owned(),
-        channel: channel as i32,
-        applicant: Some(citizen(identity_number)),
-        receiving_officer: Some(officer("CB001")),
-        components: required_components(intake, PROCEDURE).await,
-    }
-}
-
-async fn create(intake: &mut Client, request: pb::CreateDossierRequest) -> pb::Dossier {
-    intake.create_dossier(request).await.expect("filed").into_inner().dossier.expect("a dossier")
-}
+use common::{Client, PROCEDURE, citizen, client, create, filing, officer, request_id, required_components};
 
 #[tokio::test]
 async fn a_dossier_filed_in_person_is_received_with_code_appointment_and_history() {
@@ -507,17 +431,35 @@ async fn complaints_are_recorded_on_the_dossier() {
     server.stop().await.expect("clean stop");
 }
 
+/// Files `request`, retrying (same request id) while intake answers UNAVAILABLE, as a client must: a
+/// twin of the request still in flight on another replica is REQUEST_IN_PROGRESS.
+async fn file_retrying(intake: &mut Client, request: &pb::CreateDossierRequest) -> pb::CreateDossierResponse {
+    for _ in 0..100 {
+        match intake.create_dossier(request.clone()).await {
+            Ok(response) => return response.into_inner(),
+            Err(status) if status.code() == Code::Unavailable => {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            Err(status) => panic!("filing failed: {status:?}"),
+        }
+    }
+    panic!("intake stayed unavailable for two seconds");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn eight_clients_file_two_thousand_dossiers_with_retries_and_codes_stay_unique_and_gap_free() {
+async fn eight_clients_on_two_replicas_file_two_thousand_dossiers_with_retries_and_codes_stay_unique_and_gap_free() {
     on_every_database(|database| async move {
         const CLIENTS: usize = 8;
         const PER_CLIENT: usize = 250;
-        let server = start_service::<Intake>(&database).await;
-        let mut intake = client(server.local_addr).await;
+        // Two replicas of intake on one database, as Kubernetes runs them.
+        let replicas = [start_service::<Intake>(&database).await, start_service::<Intake>(&database).await];
+        let mut intake = client(replicas[0].local_addr).await;
+        let other = client(replicas[1].local_addr).await;
         let components = required_components(&mut intake, PROCEDURE).await;
         let mut clients = Vec::new();
         for client_number in 0..CLIENTS {
-            let mut intake = intake.clone();
+            let (mut mine, mut theirs) =
+                if client_number % 2 == 0 { (intake.clone(), other.clone()) } else { (other.clone(), intake.clone()) };
             let components = components.clone();
             clients.push(tokio::spawn(async move {
                 let mut codes = Vec::new();
@@ -533,12 +475,16 @@ async fn eight_clients_file_two_thousand_dossiers_with_retries_and_codes_stay_un
                         receiving_officer: Some(officer("CB009")),
                         components: components.clone(),
                     };
-                    let first = intake.create_dossier(request.clone()).await.expect("filed").into_inner();
-                    // Every third call is retried, as a client on a flaky line would.
-                    if index % 3 == 0 {
-                        let retried = intake.create_dossier(request).await.expect("retry answered").into_inner();
-                        assert_eq!(retried, first);
-                    }
+                    // Every third call is sent twice at once, to both replicas, as a client on a flaky
+                    // line retrying through the load balancer would.
+                    let first = if index % 3 == 0 {
+                        let (a, b) =
+                            tokio::join!(file_retrying(&mut mine, &request), file_retrying(&mut theirs, &request));
+                        assert_eq!(a, b, "both answers are the one dossier");
+                        a
+                    } else {
+                        file_retrying(&mut mine, &request).await
+                    };
                     codes.push(first.dossier.expect("dossier").dossier_code);
                 }
                 codes
@@ -561,13 +507,27 @@ async fn eight_clients_file_two_thousand_dossiers_with_retries_and_codes_stay_un
             let expected: Vec<u32> = (1..=day_numbers.len() as u32).collect();
             assert_eq!(day_numbers, expected, "{}: {prefix} numbered 1..n without gaps", database.backend);
         }
-        let stored = intake
-            .list_dossiers(pb::ListDossiersRequest { page_size: 1000, ..Default::default() })
-            .await
-            .expect("list")
-            .into_inner();
-        assert!(!stored.next_page_token.is_empty(), "more than one page of 1000");
-        server.stop().await.expect("clean stop");
+        // Exactly one stored dossier per request id: page through them all.
+        let mut stored = HashSet::new();
+        let mut page_token = String::new();
+        loop {
+            let page = intake
+                .list_dossiers(pb::ListDossiersRequest { page_size: 1000, page_token, ..Default::default() })
+                .await
+                .expect("list")
+                .into_inner();
+            for dossier in page.dossiers {
+                assert!(stored.insert(dossier.dossier_code), "{}: a dossier listed twice", database.backend);
+            }
+            if page.next_page_token.is_empty() {
+                break;
+            }
+            page_token = page.next_page_token;
+        }
+        assert_eq!(stored.len(), CLIENTS * PER_CLIENT, "{}: exactly 2,000 dossiers stored", database.backend);
+        for replica in replicas {
+            replica.stop().await.expect("clean stop");
+        }
     })
     .await;
 }
