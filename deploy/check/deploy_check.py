@@ -165,7 +165,10 @@ def main(arguments: list[str]) -> int:
     if failures:
         print(f"deploy-check: {len(failures)} failure(s)")
         return 1
-    print("deploy-check: every overlay, the configuration, the Dockerfile (hadolint too), compose.yaml and the collector pass")
+    print(
+        "deploy-check: every overlay, the configuration, the Dockerfile (hadolint too), compose.yaml "
+        "and the collector pass"
+    )
     return 0
 
 

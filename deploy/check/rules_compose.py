@@ -57,7 +57,9 @@ def check_identity(name: str, environment: dict, service: dict, compose_dir: Pat
         path = str(environment.get(variable) or "")
         if not path:
             continue
-        holding = [(target, host) for target, host in mounts if path == target or path.startswith(target.rstrip("/") + "/")]
+        holding = [
+            (target, host) for target, host in mounts if path == target or path.startswith(target.rstrip("/") + "/")
+        ]
         if not holding:
             failures.append(f"{where}: service {name} sets {variable}={path}, but mounts nothing there")
             continue

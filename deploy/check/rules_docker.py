@@ -137,7 +137,9 @@ def moving_base_notes(dockerfile: str, where: str = "deploy/docker/Dockerfile") 
     for line, keyword, arguments in instructions(dockerfile):
         words = [w for w in arguments.split() if not w.startswith("--")]
         if keyword == "FROM" and words and words[0] in MOVING_TAGS:
-            notes.append(f"{where}:{line}: base image {words[0]!r} is a moving tag, not a digest: {MOVING_TAGS[words[0]]}")
+            notes.append(
+                f"{where}:{line}: base image {words[0]!r} is a moving tag, not a digest: {MOVING_TAGS[words[0]]}"
+            )
     return notes
 
 
@@ -163,10 +165,14 @@ def run_hadolint(path: Path, where: str = "deploy/docker/Dockerfile") -> tuple[l
     except json.JSONDecodeError:
         findings = None
     if result.returncode != 0 or not isinstance(findings, list):
-        return [f"{where}: hadolint failed (exit {result.returncode}): {(result.stderr or result.stdout).strip()[:300]}"], []
+        output = (result.stderr or result.stdout).strip()[:300]
+        return [f"{where}: hadolint failed (exit {result.returncode}): {output}"], []
     failures, notes = [], []
     for finding in findings:
-        text = f"{where}:{finding.get('line')}: hadolint {finding.get('code')} {finding.get('level')}: {finding.get('message')}"
+        text = (
+            f"{where}:{finding.get('line')}: hadolint {finding.get('code')} {finding.get('level')}: "
+            f"{finding.get('message')}"
+        )
         (failures if finding.get("level") in HADOLINT_FAILING_LEVELS else notes).append(text)
     return failures, notes
 

@@ -55,7 +55,9 @@ def check_tls_mounts(overlay: str, objects: list[dict]) -> list[str]:
             tls_set = [name for name in TLS_VARIABLES if values.get(name)]
             if tls_set and len(tls_set) != len(TLS_VARIABLES):
                 missing = [name for name in TLS_VARIABLES if name not in tls_set]
-                failures.append(f"{at}: sets {', '.join(tls_set)} but not {', '.join(missing)}: mutual TLS needs all three")
+                failures.append(
+                    f"{at}: sets {', '.join(tls_set)} but not {', '.join(missing)}: mutual TLS needs all three"
+                )
             if (
                 not tls_set
                 and workload.get("metadata", {}).get("name") in {f"motcua-{service}" for service in SERVICES}

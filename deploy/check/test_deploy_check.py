@@ -107,7 +107,9 @@ class CallerIdentity(unittest.TestCase):
         failures = check_overlay("drops-tls-mount", FIXTURES / "drops-tls-mount")
         for variable in ("MOTCUA_TLS_CERT", "MOTCUA_TLS_KEY", "MOTCUA_TLS_CLIENT_CA"):
             self.assertTrue(
-                failures_mentioning(failures, "Deployment motcua-signing", variable, "no volume is mounted at /etc/motcua/tls"),
+                failures_mentioning(
+                    failures, "Deployment motcua-signing", variable, "no volume is mounted at /etc/motcua/tls"
+                ),
                 failures,
             )
         self.assertFalse(failures_mentioning(failures, "Deployment motcua-intake", "no volume is mounted"), failures)
@@ -166,12 +168,16 @@ class CallerIdentity(unittest.TestCase):
         services["reporting"]["volumes"][0] = "../trial-tls/missing.crt:/etc/motcua/tls/tls.crt:ro"
         failures = check_compose(compose, compose_dir, "compose")
         self.assertTrue(failures_mentioning(failures, "intake sets MOTCUA_TLS_KEY=", "mounts nothing there"), failures)
-        self.assertTrue(failures_mentioning(failures, "signing sets MOTCUA_DEV_IDENTITY=true", "not a loopback"), failures)
+        self.assertTrue(
+            failures_mentioning(failures, "signing sets MOTCUA_DEV_IDENTITY=true", "not a loopback"), failures
+        )
         self.assertFalse(failures_mentioning(failures, "service receipt"), failures)
         self.assertTrue(failures_mentioning(failures, "reporting", "missing.crt"), failures)
         del services["signing"]["environment"]["MOTCUA_DEV_IDENTITY"]
         self.assertTrue(
-            failures_mentioning(check_compose(compose, compose_dir, "compose"), "signing", "'no caller identity is configured'")
+            failures_mentioning(
+                check_compose(compose, compose_dir, "compose"), "signing", "'no caller identity is configured'"
+            )
         )
 
 
