@@ -168,7 +168,8 @@ async fn sign_one(state: &ReceiptState, receipt: &DueSignature) -> Result<Signed
     }
 }
 
-/// The wait before attempt `attempts + 1` of one receipt: doubling from a second, at most five minutes.
+/// The wait before attempt `attempts + 1` of one receipt (`attempts` is at least 1 here): two seconds
+/// after the first failure, doubling, at most five minutes.
 fn backoff(attempts: i32) -> chrono::Duration {
     let seconds = 1_i64 << attempts.clamp(0, 9);
     chrono::Duration::seconds(seconds.min(300))

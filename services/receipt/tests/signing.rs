@@ -1,16 +1,18 @@
 //! End to end with the real signing service: a receipt issued with signing up is signed by the
 //! collector's certificate in the background, its signature and log index are recorded, and
-//! `openssl cms -verify` accepts the signature over the receipt's canonical XML.
+//! `openssl cms -verify` accepts the signature over the receipt's canonical XML; a receipt issued while
+//! signing is down keeps its number and is signed once signing comes up.
 
 mod common;
 
-use std::process::Command;
+use std::{net::SocketAddr, process::Command};
 
 use common::*;
 use motcua_chassis::{
     ServiceConfig, ServiceKind,
     config::ENV_SIGNING_KEY_ENCRYPTION_SECRET,
-    testing::{TestDatabase, start_service_with},
+    server::RunningServer,
+    testing::{TestDatabase, on_every_database, start_service_with},
 };
 use motcua_proto::motcua::{
     receipt::v1 as pb,
@@ -61,14 +63,35 @@ async fn deploy_officer(signing: &mut SigningServiceClient<tonic::transport::Cha
         .expect("officer certificate issued");
 }
 
+/// Starts signing on `database`, at `listen_addr` or else an ephemeral port; the same database and
+/// secret give the same signers after a restart.
+async fn start_signing(database: &TestDatabase, listen_addr: Option<SocketAddr>) -> RunningServer {
+    let mut config = ServiceConfig::for_local(ServiceKind::Signing, database.url.clone());
+    config.service_variables.insert(ENV_SIGNING_KEY_ENCRYPTION_SECRET, "receipt test key-encryption secret".to_owned());
+    if let Some(listen_addr) = listen_addr {
+        config.listen_addr = listen_addr;
+    }
+    start_service_with::<motcua_signing::Signing>(config).await
+}
+
+/// Polls `name` until its signature leaves PENDING, at most `polls` times 100 ms apart.
+async fn wait_while_pending(receipt: &mut Client, name: &str, polls: u32) -> pb::Receipt {
+    let mut read =
+        receipt.get_receipt(pb::GetReceiptRequest { name: name.to_owned() }).await.expect("read").into_inner();
+    for _ in 0..polls {
+        if read.signature.as_ref().is_some_and(|signature| signature.state() != pb::SignatureState::Pending) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        read = receipt.get_receipt(pb::GetReceiptRequest { name: name.to_owned() }).await.expect("read").into_inner();
+    }
+    read
+}
+
 #[tokio::test]
 async fn a_receipt_is_signed_in_the_background_and_openssl_verifies_its_xml() {
     let signing_database = TestDatabase::sqlite();
-    let mut signing_config = ServiceConfig::for_local(ServiceKind::Signing, signing_database.url.clone());
-    signing_config
-        .service_variables
-        .insert(ENV_SIGNING_KEY_ENCRYPTION_SECRET, "receipt test key-encryption secret".to_owned());
-    let signing_server = start_service_with::<motcua_signing::Signing>(signing_config).await;
+    let signing_server = start_signing(&signing_database, None).await;
     let mut signing =
         SigningServiceClient::connect(format!("http://{}", signing_server.local_addr)).await.expect("signing answers");
     deploy_officer(&mut signing, "CN01", "CB001").await;
@@ -79,19 +102,9 @@ async fn a_receipt_is_signed_in_the_background_and_openssl_verifies_its_xml() {
     let series = fee_series(&mut receipt, "CN01", "AB-25E").await;
     let issued = issue(&mut receipt, issue_request(&series, "000.01.12.H26-250301-0001")).await;
 
-    let mut signed = None;
-    for _ in 0..100 {
-        let read =
-            receipt.get_receipt(pb::GetReceiptRequest { name: issued.name.clone() }).await.expect("read").into_inner();
-        let signature = read.signature.clone().expect("a signature state");
-        assert_ne!(signature.state(), pb::SignatureState::Refused, "signing refused: {}", signature.last_error_reason);
-        if signature.state() == pb::SignatureState::Signed {
-            signed = Some(signature);
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    let signed = signed.expect("signed within 10 s");
+    let read = wait_while_pending(&mut receipt, &issued.name, 100).await;
+    let signed = read.signature.expect("a signature state");
+    assert_eq!(signed.state(), pb::SignatureState::Signed, "signed within 10 s: {}", signed.last_error_reason);
     assert!(signed.signature.starts_with("signatures/"));
     assert!(signed.log_index >= 0);
 
@@ -121,4 +134,84 @@ async fn a_receipt_is_signed_in_the_background_and_openssl_verifies_its_xml() {
     let _ = std::fs::remove_dir_all(&folder);
     server.stop().await.expect("clean stop");
     signing_server.stop().await.expect("clean stop");
+}
+
+#[tokio::test]
+async fn a_receipt_issued_while_signing_is_down_keeps_its_number_and_is_signed_when_signing_comes_up() {
+    on_every_database(|database| async move {
+        // Signing's signers are set up beforehand, then signing goes down: when it comes back it knows the
+        // officer at once, so no retry can land between its start and the officer's certificate (which
+        // would be a refusal for good, not a delay).
+        let signing_database = TestDatabase::sqlite();
+        let setup = start_signing(&signing_database, None).await;
+        let mut signing =
+            SigningServiceClient::connect(format!("http://{}", setup.local_addr)).await.expect("signing answers");
+        deploy_officer(&mut signing, "CN01", "CB001").await;
+        drop(signing);
+        setup.stop().await.expect("clean stop");
+
+        // A port nothing listens on yet, where signing will come up.
+        let reserved = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let signing_addr = reserved.local_addr().expect("its address");
+        drop(reserved);
+
+        let server = start_receipt(&database, &format!("http://{signing_addr}")).await;
+        let mut receipt = client(server.local_addr).await;
+        let series = fee_series(&mut receipt, "CN01", "AB-25E").await;
+        let issued = issue(&mut receipt, issue_request(&series, "000.01.12.H26-250301-0001")).await;
+        assert_eq!(issued.number, 1, "{}: the number does not wait for signing", database.backend);
+        assert_eq!(issued.signature.as_ref().map(|signature| signature.state()), Some(pb::SignatureState::Pending));
+
+        // The job asks, finds signing down, and keeps the receipt pending with its number.
+        let mut read = issued.clone();
+        for _ in 0..50 {
+            read = receipt
+                .get_receipt(pb::GetReceiptRequest { name: issued.name.clone() })
+                .await
+                .expect("read")
+                .into_inner();
+            if read.signature.as_ref().is_some_and(|signature| signature.attempts >= 1) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let pending = read.signature.clone().expect("a signature state");
+        assert_eq!(pending.state(), pb::SignatureState::Pending, "{}", database.backend);
+        assert!(pending.attempts >= 1, "{}: the job asked signing within 5 s", database.backend);
+        assert!(!pending.last_error_reason.is_empty(), "the failed attempt says why");
+        assert_eq!(read.number, 1);
+
+        // Signing comes up on that port; the job's backoff (2 s after the first failure, doubling) brings
+        // the next attempt to it well within 30 s.
+        let signing_server = start_signing(&signing_database, Some(signing_addr)).await;
+        let signed = wait_while_pending(&mut receipt, &issued.name, 300).await;
+        let signature = signed.signature.clone().expect("a signature state");
+        assert_eq!(
+            signature.state(),
+            pb::SignatureState::Signed,
+            "{}: signed within 30 s of signing coming up (last error {:?})",
+            database.backend,
+            signature.last_error_reason
+        );
+        assert!(signature.attempts >= 2, "signed on a retry, not the first attempt");
+        assert!(signature.signature.starts_with("signatures/"));
+        assert!(signature.last_error_reason.is_empty());
+        assert_eq!((signed.number, signed.xml_sha256.clone()), (issued.number, issued.xml_sha256.clone()));
+
+        let mut signing =
+            SigningServiceClient::connect(format!("http://{signing_addr}")).await.expect("signing answers");
+        let made = signing
+            .get_signature(signing_pb::GetSignatureRequest { name: signature.signature.clone() })
+            .await
+            .expect("signing has the signature")
+            .into_inner();
+        assert_eq!(made.log_index, signature.log_index);
+
+        // The number was kept, not lost or taken again: the next receipt is 2.
+        let next = issue(&mut receipt, issue_request(&series, "000.01.12.H26-250301-0002")).await;
+        assert_eq!(next.number, 2, "{}", database.backend);
+        server.stop().await.expect("clean stop");
+        signing_server.stop().await.expect("clean stop");
+    })
+    .await;
 }
