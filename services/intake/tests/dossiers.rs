@@ -407,28 +407,30 @@ async fn listings_filter_by_branch_status_and_applicant_and_page_through_everyth
 
 #[tokio::test]
 async fn complaints_are_recorded_on_the_dossier() {
-    let database = TestDatabase::sqlite();
-    let server = start_service::<Intake>(&database).await;
-    let mut intake = client(server.local_addr).await;
-    let request = filing(&mut intake, "CN08", Channel::InPerson, "001099012345").await;
-    let name = create(&mut intake, request).await.name;
-    let feedback = intake
-        .create_feedback(pb::CreateFeedbackRequest {
-            request_id: request_id(),
-            parent: name.clone(),
-            kind: pb::FeedbackKind::Complaint as i32,
-            content: "Chờ quá lâu".to_owned(),
-            recorded_by: None,
-        })
-        .await
-        .expect("recorded")
-        .into_inner()
-        .feedback
-        .expect("feedback");
-    assert_eq!(feedback.name, format!("{name}/feedback/1"));
-    let dossier = intake.get_dossier(pb::GetDossierRequest { name, view: 0 }).await.expect("read").into_inner();
-    assert_eq!(dossier.feedback.len(), 1);
-    server.stop().await.expect("clean stop");
+    on_every_database(|database| async move {
+        let server = start_service::<Intake>(&database).await;
+        let mut intake = client(server.local_addr).await;
+        let request = filing(&mut intake, "CN08", Channel::InPerson, "001099012345").await;
+        let name = create(&mut intake, request).await.name;
+        let feedback = intake
+            .create_feedback(pb::CreateFeedbackRequest {
+                request_id: request_id(),
+                parent: name.clone(),
+                kind: pb::FeedbackKind::Complaint as i32,
+                content: "Chờ quá lâu".to_owned(),
+                recorded_by: None,
+            })
+            .await
+            .expect("recorded")
+            .into_inner()
+            .feedback
+            .expect("feedback");
+        assert_eq!(feedback.name, format!("{name}/feedback/1"));
+        let dossier = intake.get_dossier(pb::GetDossierRequest { name, view: 0 }).await.expect("read").into_inner();
+        assert_eq!(dossier.feedback.len(), 1, "{}", database.backend);
+        server.stop().await.expect("clean stop");
+    })
+    .await;
 }
 
 /// Files `request`, retrying (same request id) while intake answers UNAVAILABLE, as a client must: a
@@ -627,4 +629,79 @@ async fn resolving_while_signing_is_down_is_unavailable_and_changes_nothing() {
         .expect_err("nothing to approve");
     assert_eq!(status.code(), Code::FailedPrecondition, "approval before the officer's signature");
     server.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_follower_sees_every_dossier_of_concurrent_writers_once_in_order_and_resumes_mid_feed() {
+    on_every_database(|database| async move {
+        const WRITERS: usize = 8;
+        const PER_WRITER: usize = 25;
+        const TOTAL: usize = WRITERS * PER_WRITER;
+        let server = start_service::<Intake>(&database).await;
+        let mut intake = client(server.local_addr).await;
+        let components = required_components(&mut intake, PROCEDURE).await;
+        // The follower starts before the writers, so it replays nothing and follows everything live.
+        let mut feed =
+            intake.watch_events(pb::WatchEventsRequest { after_sequence: 0 }).await.expect("feed").into_inner();
+        let mut writers = Vec::new();
+        for writer in 0..WRITERS {
+            let mut intake = intake.clone();
+            let components = components.clone();
+            writers.push(tokio::spawn(async move {
+                let mut names = Vec::new();
+                for index in 0..PER_WRITER {
+                    let request = pb::CreateDossierRequest {
+                        request_id: format!("feed-{writer}-{index}"),
+                        branch_code: "CN13".to_owned(),
+                        procedure_code: PROCEDURE.to_owned(),
+                        channel: Channel::InPerson as i32,
+                        applicant: Some(citizen("001099012345")),
+                        receiving_officer: Some(officer("CB011")),
+                        components: components.clone(),
+                    };
+                    names.push(file_retrying(&mut intake, &request).await.dossier.expect("dossier").name);
+                }
+                names
+            }));
+        }
+        let mut filed = HashSet::new();
+        for writer in writers {
+            filed.extend(writer.await.expect("writer finished"));
+        }
+        let mut seen = Vec::new();
+        while seen.len() < TOTAL {
+            let event = tokio::time::timeout(std::time::Duration::from_secs(10), feed.next())
+                .await
+                .expect("an event in time")
+                .expect("stream open")
+                .expect("no error");
+            if let Some(envelope) = event.envelope {
+                assert!(matches!(event.payload, Some(Payload::DossierCreated(_))));
+                seen.push((envelope.sequence, envelope.subject));
+            }
+        }
+        let sequences: Vec<i64> = seen.iter().map(|(sequence, _)| *sequence).collect();
+        assert_eq!(sequences, (1..=TOTAL as i64).collect::<Vec<_>>(), "{}: dense and in order", database.backend);
+        let subjects: HashSet<String> = seen.iter().map(|(_, subject)| subject.clone()).collect();
+        assert_eq!(subjects, filed, "{}: every dossier exactly once", database.backend);
+
+        // A follower that stopped half-way resumes after its last sequence and misses nothing.
+        let half = TOTAL as i64 / 2;
+        let mut resumed =
+            intake.watch_events(pb::WatchEventsRequest { after_sequence: half }).await.expect("feed").into_inner();
+        let mut rest = Vec::new();
+        while rest.len() < TOTAL - half as usize {
+            let event = tokio::time::timeout(std::time::Duration::from_secs(10), resumed.next())
+                .await
+                .expect("an event in time")
+                .expect("stream open")
+                .expect("no error");
+            if let Some(envelope) = event.envelope {
+                rest.push((envelope.sequence, envelope.subject));
+            }
+        }
+        assert_eq!(rest, seen[half as usize..].to_vec(), "{}", database.backend);
+        server.stop().await.expect("clean stop");
+    })
+    .await;
 }
