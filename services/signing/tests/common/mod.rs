@@ -1,9 +1,13 @@
 //! What the signing tests share: a client, a deployment (root, a branch's intermediate, an officer, a
-//! leader and the branch seal), and reading an error's reason.
+//! leader and the branch seal), reading an error's reason, waiting for the log's checkpoint, the
+//! independent log verifier and the OpenSSL CLI.
 
 #![allow(dead_code)]
 
-use std::net::SocketAddr;
+pub mod openssl;
+pub mod verifier;
+
+use std::{net::SocketAddr, time::Duration};
 
 use motcua_chassis::{
     ServiceConfig, ServiceKind,
@@ -32,6 +36,15 @@ pub async fn start(database: &TestDatabase) -> RunningServer {
 /// A client of the service at `addr`.
 pub async fn client(addr: SocketAddr) -> Client {
     SigningServiceClient::connect(format!("http://{addr}")).await.expect("signing answers")
+}
+
+/// Another empty database on the same backend as `database`: a second deployment that shares nothing
+/// with the first.
+pub async fn another_database(database: &TestDatabase) -> TestDatabase {
+    match database.backend {
+        "postgres" => TestDatabase::postgres().await.expect("PostgreSQL answered a moment ago"),
+        _ => TestDatabase::sqlite(),
+    }
 }
 
 /// A fresh request id.
@@ -153,4 +166,25 @@ pub async fn sign(client: &mut Client, signer_id: &str, document: &[u8]) -> pb::
         .into_inner()
         .signature
         .expect("signature")
+}
+
+/// The latest checkpoint once it covers at least `size` leaves; the checkpointer is given 10 s, far
+/// more than its one-second bound, so that a slow machine does not fail a test about something else.
+pub async fn checkpoint_of_at_least(client: &mut Client, size: i64) -> pb::GetCheckpointResponse {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(response) = client.get_checkpoint(pb::GetCheckpointRequest {}).await {
+            let checkpoint = response.into_inner();
+            if checkpoint.tree_size >= size {
+                return checkpoint;
+            }
+        }
+        assert!(tokio::time::Instant::now() < deadline, "a checkpoint of {size} leaves within 10 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The tile at a C2SP tlog-tiles `path`.
+pub async fn tile(client: &mut Client, path: String) -> Vec<u8> {
+    client.get_tile(pb::GetTileRequest { path }).await.expect("tile").into_inner().data
 }
