@@ -51,6 +51,8 @@ pub const ENV_SIGNING_PKCS11_PIN: &str = "MOTCUA_SIGNING_PKCS11_PIN";
 pub const ENV_INTAKE_APPLICANT_INDEX_KEY: &str = "MOTCUA_INTAKE_APPLICANT_INDEX_KEY";
 /// Intake's address of the signing service, which signs and seals dossier results.
 pub const ENV_INTAKE_SIGNING_URL: &str = "MOTCUA_INTAKE_SIGNING_URL";
+/// intake: the printed form of dossier codes.
+pub const ENV_INTAKE_DOSSIER_CODE_FORMAT: &str = "MOTCUA_INTAKE_DOSSIER_CODE_FORMAT";
 /// Receipt's address of the signing service, which signs every receipt's canonical XML.
 pub const ENV_RECEIPT_SIGNING_URL: &str = "MOTCUA_RECEIPT_SIGNING_URL";
 /// reporting: URL of intake, whose event feed it follows.
@@ -178,6 +180,12 @@ pub const VARIABLES: &[Variable] = &[
         default: "http://127.0.0.1:50052",
         secret: false,
         description: "intake: URL of the signing service (results are signed and sealed there)",
+    },
+    Variable {
+        name: ENV_INTAKE_DOSSIER_CODE_FORMAT,
+        default: "{agency}-{date:%y%m%d}-{number:4}",
+        secret: false,
+        description: "intake: the printed form of dossier codes: {agency}, {date:FORMAT} and {number:DIGITS} once each",
     },
     Variable {
         name: ENV_RECEIPT_SIGNING_URL,

@@ -51,7 +51,20 @@ impl MotcuaService for Intake {
         let signing_url =
             config.variable(motcua_chassis::config::ENV_INTAKE_SIGNING_URL).unwrap_or(DEFAULT_SIGNING_URL);
         let signing = peers::Signing::connect(config, signing_url)?;
-        let state = api::IntakeState { db, feed, calendar, applicant_index_key, signing, clock: config.clock.clone() };
+        let template = config
+            .variable(motcua_chassis::config::ENV_INTAKE_DOSSIER_CODE_FORMAT)
+            .unwrap_or(domain::dossier_code::DEFAULT_TEMPLATE);
+        let code_format = domain::dossier_code::CodeFormat::parse_template(template)
+            .with_context(|| format!("{} is not valid", motcua_chassis::config::ENV_INTAKE_DOSSIER_CODE_FORMAT))?;
+        let state = api::IntakeState {
+            db,
+            feed,
+            calendar,
+            applicant_index_key,
+            signing,
+            clock: config.clock.clone(),
+            code_format,
+        };
         let server =
             IntakeServiceServer::new(api::IntakeApi::new(state)).max_decoding_message_size(config.max_message_bytes);
         Ok(Routes::new(server))

@@ -705,3 +705,31 @@ async fn a_follower_sees_every_dossier_of_concurrent_writers_once_in_order_and_r
     })
     .await;
 }
+
+#[tokio::test]
+async fn dossier_codes_follow_the_configured_form_and_are_found_by_it() {
+    on_every_database(|database| async move {
+        let mut config =
+            motcua_chassis::ServiceConfig::for_local(motcua_chassis::ServiceKind::Intake, database.url.clone());
+        config.service_variables.insert(
+            motcua_chassis::config::ENV_INTAKE_DOSSIER_CODE_FORMAT,
+            "HS-{agency}/{date:%Y%m%d}/{number:6}".to_owned(),
+        );
+        let server = motcua_chassis::testing::start_service_with::<Intake>(config).await;
+        let mut intake = client(server.local_addr).await;
+        let request = filing(&mut intake, "CN01", Channel::InPerson, "001099012345").await;
+        let dossier = create(&mut intake, request).await;
+        let (prefix, number) = dossier.dossier_code.rsplit_once('/').expect("the configured separators");
+        assert!(prefix.starts_with(&format!("HS-{}/20", dossier.agency_code)), "{}", dossier.dossier_code);
+        assert_eq!(number, "000001", "{}", database.backend);
+        assert_eq!(dossier.name, format!("dossiers/{}", dossier.dossier_code));
+        let read = intake.get_dossier(pb::GetDossierRequest { name: dossier.name.clone(), view: 0 }).await;
+        assert_eq!(read.expect("found by its code").into_inner().dossier_code, dossier.dossier_code);
+        let default_form = format!("dossiers/{}-{}-0001", dossier.agency_code, &prefix[prefix.len() - 6..]);
+        let status =
+            intake.get_dossier(pb::GetDossierRequest { name: default_form, view: 0 }).await.expect_err("another form");
+        assert_eq!(status.code(), Code::InvalidArgument);
+        server.stop().await.expect("clean stop");
+    })
+    .await;
+}

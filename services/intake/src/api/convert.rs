@@ -142,7 +142,7 @@ pub fn dossier_to_proto(
     history: &[HistoryEntry],
     now: chrono::DateTime<chrono::Utc>,
 ) -> pb::Dossier {
-    let code = dossier.code.format();
+    let code = dossier.code.printed();
     pb::Dossier {
         name: format!("dossiers/{code}"),
         dossier_code: code,
@@ -250,7 +250,7 @@ pub fn dossier_to_proto(
             .feedback
             .iter()
             .map(|feedback| pb::Feedback {
-                name: format!("dossiers/{}/feedback/{}", dossier.code.format(), feedback.id),
+                name: format!("dossiers/{}/feedback/{}", dossier.code.printed(), feedback.id),
                 kind: feedback.kind,
                 content: feedback.content.clone(),
                 recorded_by: feedback.recorded_by.as_ref().map(officer_to_proto),
@@ -267,7 +267,7 @@ pub fn dossier_to_proto(
 /// The facts of a dossier every event carries: codes, status, times. No personal data.
 pub fn facts(dossier: &Dossier, previous: Option<Status>) -> pb::DossierFacts {
     pb::DossierFacts {
-        dossier_code: dossier.code.format(),
+        dossier_code: dossier.code.printed(),
         branch_code: dossier.branch_code.clone(),
         agency_code: dossier.code.agency_code.clone(),
         procedure_code: dossier.procedure_code.clone(),

@@ -20,7 +20,6 @@ use crate::{
         applicant,
         calendar::local_date,
         dossier::{Dossier, SubmittedComponent},
-        dossier_code::DossierCode,
         lifecycle::Status,
     },
     store::{
@@ -84,7 +83,7 @@ impl IntakeApi {
         let online = channel == common::Channel::Online as i32;
         let build = |number| {
             let mut dossier = Dossier {
-                code: DossierCode { agency_code: branch.agency_code.clone(), day: local_date(now), number },
+                code: self.state.code_format.code(&branch.agency_code, local_date(now), number),
                 branch_code: branch.branch_code.clone(),
                 procedure_code: procedure.spec.procedure_code.clone(),
                 procedure_version: procedure.version,
@@ -155,7 +154,7 @@ impl IntakeApi {
         match outcome {
             Outcome::Done(dossier) => {
                 state.feed.appended();
-                tracing::info!(dossier_code = %dossier.code.format(), status = dossier.status as i32, "dossier created");
+                tracing::info!(dossier_code = %dossier.code.printed(), status = dossier.status as i32, "dossier created");
                 Ok(pb::CreateDossierResponse { dossier: Some(convert::dossier_to_proto(&dossier, &[], now)) })
             }
             Outcome::Replayed(bytes) => decode(&bytes),
@@ -200,9 +199,9 @@ impl IntakeApi {
         request: pb::GetDossierRequest,
     ) -> Result<pb::Dossier, ApiError> {
         let mut violations = Violations::default();
-        let code = violations.dossier_name("name", &request.name);
+        let code = violations.dossier_name("name", &request.name, &self.state.code_format);
         violations.finish()?;
-        let code = code.map(|code| code.format()).unwrap_or_default();
+        let code = code.map(|code| code.printed()).unwrap_or_default();
         let Some(record) = dossiers::find(&self.state.db, &code).await? else {
             return Err(ApiError::not_found("motcua.intake.v1.Dossier", request.name));
         };
@@ -347,7 +346,7 @@ pub(super) fn event(dossier: &Dossier, request_id: &str, payload: Payload) -> Ne
     NewEvent {
         // The dossier's last change is the one the event describes.
         occur_time: dossier.update_time,
-        subject: format!("dossiers/{}", dossier.code.format()),
+        subject: format!("dossiers/{}", dossier.code.printed()),
         request_id: request_id.to_owned(),
         event_type,
         payload: event.encode_to_vec(),

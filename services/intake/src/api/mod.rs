@@ -34,6 +34,8 @@ pub struct IntakeState {
     pub signing: crate::peers::Signing,
     /// The time intake reads (manual in tests that need fixed dates).
     pub clock: motcua_chassis::clock::Clock,
+    /// How dossier codes are printed and read back.
+    pub code_format: crate::domain::dossier_code::CodeFormat,
 }
 
 /// The intake service's handlers.

@@ -48,11 +48,11 @@ impl IntakeApi {
         payload: impl Fn(&Dossier, Option<Status>) -> Payload,
     ) -> Result<R, ApiError> {
         let key = RequestKey::new(&request.request_id, request.rpc, &request.body)?;
-        let code = violations.dossier_name("name", &request.name);
+        let code = violations.dossier_name("name", &request.name, &self.state.code_format);
         let actor = violations.officer("actor", request.actor);
         violations.text("reason", &request.reason, request.reason_required);
         violations.finish()?;
-        let code = code.map(|code| code.format()).unwrap_or_default();
+        let code = code.map(|code| code.printed()).unwrap_or_default();
         let now = self.state.clock.now();
         let state = &self.state;
         let mutate = |dossier: &mut Dossier| {
@@ -293,8 +293,8 @@ impl IntakeApi {
             violations.add("components", "required: the components supplemented");
         }
         // Supplemented components are checked against the dossier's own procedure version.
-        let components = match crate::domain::dossier_code::parse_dossier_name(&request.name) {
-            Some(code) => match dossiers::find(&self.state.db, &code.format()).await? {
+        let components = match self.state.code_format.parse_name(&request.name) {
+            Some(code) => match dossiers::find(&self.state.db, &code.printed()).await? {
                 Some(record) => {
                     let procedure = catalogue::get(
                         &self.state.db,
@@ -549,13 +549,13 @@ impl IntakeApi {
     ) -> Result<pb::RateDossierResponse, ApiError> {
         let key = RequestKey::new(&request.request_id, "RateDossier", &request.encode_to_vec())?;
         let mut violations = Violations::default();
-        let code = violations.dossier_name("name", &request.name);
+        let code = violations.dossier_name("name", &request.name, &self.state.code_format);
         if !(1..=3).contains(&request.rating) {
             violations.add("rating", "required: satisfied, neutral or dissatisfied");
         }
         violations.text("comment", &request.comment, false);
         violations.finish()?;
-        let code = code.map(|code| code.format()).unwrap_or_default();
+        let code = code.map(|code| code.printed()).unwrap_or_default();
         let now = self.state.clock.now();
         let mutate = |dossier: &mut Dossier| {
             if !caller.may_read_dossier(&dossier.submitter_identity, &dossier.procedure_code) {
@@ -612,14 +612,14 @@ impl IntakeApi {
     ) -> Result<pb::CreateFeedbackResponse, ApiError> {
         let key = RequestKey::new(&request.request_id, "CreateFeedback", &request.encode_to_vec())?;
         let mut violations = Violations::default();
-        let code = violations.dossier_name("parent", &request.parent);
+        let code = violations.dossier_name("parent", &request.parent, &self.state.code_format);
         if !(1..=2).contains(&request.kind) {
             violations.add("kind", "required: complaint or suggestion");
         }
         violations.text("content", &request.content, true);
         let recorded_by = request.recorded_by.map(|officer| violations.officer("recorded_by", Some(officer)));
         violations.finish()?;
-        let code = code.map(|code| code.format()).unwrap_or_default();
+        let code = code.map(|code| code.printed()).unwrap_or_default();
         let now = self.state.clock.now();
         let mutate = |dossier: &mut Dossier| {
             if !caller.may_read_dossier(&dossier.submitter_identity, &dossier.procedure_code) {

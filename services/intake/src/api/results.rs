@@ -57,7 +57,7 @@ impl IntakeApi {
                 format!("{}/sign", request.request_id),
                 &officer_id,
                 document_sha256.clone(),
-                format!("dossiers/{}", dossier.code.format()),
+                format!("dossiers/{}", dossier.code.printed()),
             )
             .await?;
         let command = Command::Resolve {
@@ -207,9 +207,9 @@ impl IntakeApi {
         attempted: Move,
         violations: &mut Violations,
     ) -> Result<Dossier, ApiError> {
-        let code = violations.dossier_name("name", name);
+        let code = violations.dossier_name("name", name, &self.state.code_format);
         std::mem::take(violations).finish()?;
-        let code = code.map(|code| code.format()).unwrap_or_default();
+        let code = code.map(|code| code.printed()).unwrap_or_default();
         let Some(record) = dossiers::find(&self.state.db, &code).await? else {
             return Err(ApiError::not_found("motcua.intake.v1.Dossier", name.to_owned()));
         };

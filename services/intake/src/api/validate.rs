@@ -8,7 +8,7 @@ use super::convert;
 use crate::domain::{
     applicant::{self, Applicant},
     dossier::Officer,
-    dossier_code::{DossierCode, parse_dossier_name},
+    dossier_code::{CodeFormat, DossierCode},
 };
 
 /// The longest free text (reasons, comments, notes) a request may carry, in characters.
@@ -55,11 +55,12 @@ impl Violations {
         }
     }
 
-    /// The dossier code of a resource name in `field`.
-    pub fn dossier_name(&mut self, field: &str, name: &str) -> Option<DossierCode> {
-        let code = parse_dossier_name(name);
+    /// The dossier code of a resource name in `field`, read in the deployment's `format`.
+    pub fn dossier_name(&mut self, field: &str, name: &str, format: &CodeFormat) -> Option<DossierCode> {
+        let code = format.parse_name(name);
         if code.is_none() {
-            self.add(field, "expected dossiers/{dossier_code}, e.g. dossiers/000.00.12.H26-250301-0001");
+            let example = format.code("000.00.12.H26", chrono::NaiveDate::default(), 1).text;
+            self.add(field, format!("expected dossiers/{{dossier_code}}, a code in the form of dossiers/{example}"));
         }
         code
     }

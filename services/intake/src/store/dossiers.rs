@@ -248,7 +248,7 @@ async fn insert_row(
 ) -> Result<i64, ApiError> {
     let row = dossier::ActiveModel {
         id: NotSet,
-        dossier_code: Set(dossier.code.format()),
+        dossier_code: Set(dossier.code.printed()),
         branch_code: Set(dossier.branch_code.clone()),
         agency_code: Set(dossier.code.agency_code.clone()),
         procedure_code: Set(dossier.procedure_code.clone()),
