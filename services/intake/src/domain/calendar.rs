@@ -202,6 +202,48 @@ mod tests {
     }
 
     #[test]
+    fn tet_2024_with_its_substitute_days_is_skipped() {
+        // Wednesday 7 February 2024, 3 working days: 8-14 February are Tết and its two substitute days,
+        // so Thursday 15, Friday 16 and Monday 19.
+        let appointment = calendar().appointment(local(2024, 2, 7, 9, 0), working_days(3));
+        assert_eq!(appointment, local(2024, 2, 19, 17, 0));
+    }
+
+    #[test]
+    fn a_deadline_across_new_year_skips_the_first_of_january() {
+        // Wednesday 30 December 2026, 3 working days: Thursday 31, then 1 January 2027 is a holiday, so
+        // Monday 4 and Tuesday 5 January.
+        let appointment = calendar().appointment(local(2026, 12, 30, 9, 0), working_days(3));
+        assert_eq!(appointment, local(2027, 1, 5, 17, 0));
+    }
+
+    #[test]
+    fn tet_in_a_computed_year_is_off() {
+        // 2027's Tết is computed from the lunar calendar: 4-10 February (mùng 1 on Saturday 6).
+        let calendar = calendar();
+        assert!(!calendar.is_working_day(date(2027, 2, 4)));
+        assert!(!calendar.is_working_day(date(2027, 2, 8)));
+        assert!(calendar.is_working_day(date(2027, 2, 3)));
+    }
+
+    #[test]
+    fn an_operator_table_replaces_the_shipped_one() {
+        let folder = std::env::temp_dir().join(format!("motcua-holidays-{}", std::process::id()));
+        std::fs::create_dir_all(&folder).expect("a temporary folder");
+        std::fs::write(
+            folder.join(holidays::HOLIDAYS_FILE),
+            "date,kind,name_vi,name_en,status,source\n2026-03-03,holiday,Ngày nghỉ thử,Trial day off,official,test\n",
+        )
+        .expect("the table is written");
+        let replaced = holidays::from_folder_or_built_in(Some(&folder)).expect("the table reads");
+        let _ = std::fs::remove_dir_all(&folder);
+        assert!(!replaced.is_working_day(date(2026, 3, 3)));
+        assert!(calendar().is_working_day(date(2026, 3, 3)));
+        // The replacement is the whole table: the shipped 2026 Tết is not in it.
+        assert!(replaced.is_working_day(date(2026, 2, 17)));
+    }
+
+    #[test]
     fn tet_2025_and_its_weekend_are_skipped() {
         // Friday 24 January 2025, 1 working day: 27-31 January are Tết, so Monday 3 February.
         assert_eq!(calendar().add_working_days(date(2025, 1, 24), 1), date(2025, 2, 3));
