@@ -2,6 +2,7 @@
 //! and talks to running services as a client.
 
 mod client;
+mod demo;
 mod up;
 
 use std::{path::PathBuf, process::ExitCode};
@@ -30,6 +31,13 @@ enum Command {
     },
     /// Checks grpc.health.v1 of the four services.
     Health {
+        /// The host the services run on.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+    },
+    /// Takes one dossier through the running suite (`motcua up`): filed, signed by the officer, approved
+    /// and sealed by the leader, its fee receipted and signed, returned, rated, and counted by reporting.
+    Demo {
         /// The host the services run on.
         #[arg(long, default_value = "127.0.0.1")]
         host: String,
@@ -68,6 +76,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Up { host, data_dir } => up::run(&host, &data_dir).await,
             Command::Health { host } => client::health(&host).await,
+            Command::Demo { host } => demo::run(&host).await,
             Command::Procedures { query, intake } => client::procedures(&intake, &query).await,
             Command::GenerateCatalogue { count, out } => {
                 let seed = motcua_intake::seed::synthetic(count)?;

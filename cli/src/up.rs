@@ -21,6 +21,19 @@ pub async fn run(host: &str, data_dir: &str) -> anyhow::Result<()> {
             let mut config = ServiceConfig::from_env(kind)?;
             config.listen_addr = SocketAddr::new(host, kind.default_port());
             config.database_url = config::default_sqlite_url(data_dir, kind);
+            // The peers are the other three services of this process, on the same host.
+            for (variable, peer) in [
+                (config::ENV_INTAKE_SIGNING_URL, ServiceKind::Signing),
+                (config::ENV_RECEIPT_SIGNING_URL, ServiceKind::Signing),
+                (config::ENV_REPORTING_INTAKE_URL, ServiceKind::Intake),
+                (config::ENV_REPORTING_SIGNING_URL, ServiceKind::Signing),
+                (config::ENV_REPORTING_RECEIPT_URL, ServiceKind::Receipt),
+            ] {
+                if variable.starts_with(&format!("MOTCUA_{}_", kind.name().to_uppercase())) {
+                    let url = format!("http://{}", SocketAddr::new(host, peer.default_port()));
+                    config.service_variables.entry(variable).or_insert(url);
+                }
+            }
             // `motcua up` is the development tool: without TLS, callers name themselves (loopback only).
             if config.tls.is_none() {
                 config.dev_identity = true;
