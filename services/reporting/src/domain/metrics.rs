@@ -161,23 +161,6 @@ pub struct Rates {
     pub satisfaction_percent: f64,
 }
 
-impl Rates {
-    /// The rate called `name` (a `Rates` field name), for sorting.
-    pub fn by_name(&self, name: &str) -> Option<f64> {
-        Some(match name {
-            "on_time_percent" => self.on_time_percent,
-            "online_submission_percent" => self.online_submission_percent,
-            "online_payment_percent" => self.online_payment_percent,
-            "digitized_percent" => self.digitized_percent,
-            "reuse_percent" => self.reuse_percent,
-            "electronic_result_percent" => self.electronic_result_percent,
-            "signed_and_sealed_percent" => self.signed_and_sealed_percent,
-            "satisfaction_percent" => self.satisfaction_percent,
-            _ => return None,
-        })
-    }
-}
-
 /// `numerator / denominator` in percent; 0 when the denominator is 0.
 pub fn percent(numerator: i64, denominator: i64) -> f64 {
     if denominator <= 0 { 0.0 } else { numerator as f64 * 100.0 / denominator as f64 }
