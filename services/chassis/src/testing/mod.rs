@@ -1,5 +1,5 @@
-//! The test harness shared by every service's tests: throw-away SQLite and PostgreSQL databases, and a
-//! service started on an ephemeral loopback port.
+//! The test harness shared by every service's tests: throw-away SQLite and PostgreSQL databases, a
+//! service started on an ephemeral loopback port, and property runs of invalid input against it.
 //!
 //! PostgreSQL comes from `MOTCUA_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`).
 //! Each test database is created for one test and dropped after it. When no PostgreSQL answers, the
@@ -11,6 +11,7 @@ use sea_orm::{ConnectionTrait, Database};
 
 use crate::{config::ServiceConfig, server::RunningServer, service::MotcuaService};
 
+pub mod invalid_input;
 mod otlp;
 pub use otlp::{ExportedSpan, OtlpReceiver};
 

@@ -294,4 +294,82 @@ mod tests {
         );
         assert!(CodeFormat::parse_template("{agency-{date:%y%m%d}").is_err());
     }
+
+    mod properties {
+        use proptest::{
+            prelude::*,
+            test_runner::{Config, TestRunner},
+        };
+
+        use super::*;
+
+        /// A bounded run with no failure file: a failure prints its minimal input, which becomes a unit test.
+        fn runner(cases: u32) -> TestRunner {
+            TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() })
+        }
+
+        /// Text near codes and templates as well as anything at all: the parts, digits, braces and
+        /// percent signs, shuffled.
+        fn text() -> impl Strategy<Value = String> {
+            prop_oneof![
+                any::<String>(),
+                "[0-9A-Za-z.\\-/]{0,40}",
+                "(dossiers/)?[0-9.A-Z]{1,14}-[0-9]{6}-[0-9]{1,11}",
+                "[{}%:a-zYymd0-9\\-]{0,40}",
+                "(\\{(agency|date:[%Yymd/ -]{0,8}|number:[0-9-]{0,3}|[a-z]{0,6})\\}?[-/Đ]{0,2}){0,5}",
+            ]
+        }
+
+        #[test]
+        fn no_text_panics_the_readers() {
+            let format = CodeFormat::default();
+            let other = CodeFormat::parse_template("HS/{date:%Y%m%d}/{agency}/{number:5}").expect("a valid template");
+            runner(512)
+                .run(&text(), |text| {
+                    for format in [&format, &other] {
+                        if let Some(code) = format.parse(&text) {
+                            prop_assert_eq!(format.format(&code), text.clone());
+                        }
+                        let _ = format.parse_name(&text);
+                    }
+                    if let Ok(template) = CodeFormat::parse_template(&text) {
+                        let _ = template.parse(&text);
+                    }
+                    Ok(())
+                })
+                .expect("the readers return for any text");
+        }
+
+        /// Templates an operator might write, from separators the agency code cannot contain.
+        fn template() -> impl Strategy<Value = String> {
+            let separator = prop::sample::select(vec!["-", "/", "_", " ", "/HS-", "–"]);
+            let date = prop::sample::select(vec!["%y%m%d", "%Y%m%d", "%d%m%Y", "%Y-%m-%d", "%d/%m/%y"]);
+            let field = (date, 1usize..=9).prop_flat_map(|(date, digits)| {
+                Just(vec!["{agency}".to_owned(), format!("{{date:{date}}}"), format!("{{number:{digits}}}")])
+                    .prop_shuffle()
+            });
+            (prop::sample::select(vec!["", "HS/", "Đ-"]), field, separator.clone(), separator, any::<bool>()).prop_map(
+                |(prefix, fields, first, second, suffix)| {
+                    let suffix = if suffix { "/MC" } else { "" };
+                    format!("{prefix}{}{first}{}{second}{}{suffix}", fields[0], fields[1], fields[2])
+                },
+            )
+        }
+
+        #[test]
+        fn every_printed_code_reads_back_as_the_same_code() {
+            let code = (template(), "[A-Za-z0-9.]{1,40}", (2000i32..=2069, 1u32..=12, 1u32..=28), 1u32..=u32::MAX);
+            runner(256)
+                .run(&code, |(template, agency, (year, month, day), number)| {
+                    let format = CodeFormat::parse_template(&template)
+                        .map_err(|error| TestCaseError::fail(format!("{template:?}: {error}")))?;
+                    let day = NaiveDate::from_ymd_opt(year, month, day).expect("days 1 to 28 are in every month");
+                    let code = format.code(&agency, day, number);
+                    prop_assert_eq!(format.parse(&code.text), Some(code.clone()), "{}", template);
+                    prop_assert_eq!(format.parse_name(&format!("dossiers/{}", code.text)), Some(code));
+                    Ok(())
+                })
+                .expect("every code a template prints reads back");
+        }
+    }
 }
