@@ -1,6 +1,7 @@
 //! The one tower layer that checks every RPC before its handler: who calls (client certificate, or
 //! metadata in the development mode), whether the policy lets it call this RPC, and whether it is
-//! within its request rate. The established [`Caller`] goes into the request's extensions.
+//! within its request rate. The established [`Caller`] goes into the request's extensions; a call the
+//! policy refuses is recorded in the audit trail as DENIED before the refusal goes back.
 
 use std::{
     collections::HashMap,
@@ -22,6 +23,7 @@ use tonic::{
 use tower::{BoxError, Layer, Service};
 
 use crate::{
+    audit::AuditTrail,
     error::ApiError,
     identity::{self, Caller, IdentitySource},
     policy::PolicyStore,
@@ -48,18 +50,33 @@ pub struct Guard {
     limiter: Arc<RateLimiter>,
     domain: &'static str,
     denials: Arc<AtomicU64>,
+    audit: AuditTrail,
+}
+
+/// A refused call: who it was, when it named someone, and why not.
+struct Refusal {
+    identity: Option<String>,
+    error: ApiError,
 }
 
 impl Guard {
     /// A guard identifying callers by `mode`, deciding by `policy`, allowing each identity
-    /// `requests_per_second` (with a burst of twice that), its errors in `domain`.
-    pub fn new(mode: AuthMode, policy: PolicyStore, requests_per_second: u32, domain: &'static str) -> Self {
+    /// `requests_per_second` (with a burst of twice that), its errors in `domain`, its refusals
+    /// recorded in `audit`.
+    pub fn new(
+        mode: AuthMode,
+        policy: PolicyStore,
+        requests_per_second: u32,
+        domain: &'static str,
+        audit: AuditTrail,
+    ) -> Self {
         Self {
             mode,
             policy,
             limiter: Arc::new(RateLimiter::new(requests_per_second)),
             domain,
             denials: Arc::new(AtomicU64::new(0)),
+            audit,
         }
     }
 
@@ -69,7 +86,7 @@ impl Guard {
     }
 
     /// The caller of `request`, or the error that refuses it.
-    fn check<B>(&self, request: &Request<B>, rpc: &str) -> Result<Caller, ApiError> {
+    fn check<B>(&self, request: &Request<B>, rpc: &str) -> Result<Caller, Refusal> {
         let (identity, source) = match self.mode {
             AuthMode::MutualTls => {
                 let identity = request
@@ -88,23 +105,27 @@ impl Guard {
             }
         };
         let Some(identity) = identity else {
-            return Err(ApiError::Unauthenticated {
-                reason: "NO_IDENTITY",
-                description: "the call names no motcua identity (a client certificate with a spiffe://motcua/ URI)"
-                    .to_owned(),
+            return Err(Refusal {
+                identity: None,
+                error: ApiError::Unauthenticated {
+                    reason: "NO_IDENTITY",
+                    description: "the call names no motcua identity (a client certificate with a spiffe://motcua/ URI)"
+                        .to_owned(),
+                },
             });
         };
         let Some(grant) = self.policy.current().grant_for(&identity, rpc) else {
-            return Err(ApiError::PermissionDenied {
-                reason: "RPC_NOT_ALLOWED",
-                description: format!("{identity} may not call {rpc}"),
+            let description = format!("{identity} may not call {rpc}");
+            return Err(Refusal {
+                identity: Some(identity),
+                error: ApiError::PermissionDenied { reason: "RPC_NOT_ALLOWED", description },
             });
         };
         if let Err(retry_after) = self.limiter.take(&identity) {
-            return Err(ApiError::ResourceExhausted {
-                reason: "RATE_LIMITED",
-                description: format!("{identity} is over its request rate; retry shortly"),
-                retry_after,
+            let description = format!("{identity} is over its request rate; retry shortly");
+            return Err(Refusal {
+                identity: Some(identity),
+                error: ApiError::ResourceExhausted { reason: "RATE_LIMITED", description, retry_after },
             });
         }
         Ok(Caller { identity, source, branches: grant.branches, procedures: grant.procedures })
@@ -150,11 +171,28 @@ where
                 request.extensions_mut().insert(caller);
                 Box::pin(self.inner.call(request))
             }
-            Err(error) => {
+            Err(Refusal { identity, error }) => {
                 let denials = self.guard.denials.fetch_add(1, Ordering::Relaxed) + 1;
                 tracing::warn!(rpc = %rpc, reason = error.reason(), denials_total = denials, "call refused");
+                // A refusal by the policy is audited; one by the rate limit is load, not a decision
+                // about the caller, and recording each would add a write to every call of a flood.
+                let denied = !matches!(error, ApiError::ResourceExhausted { .. });
+                let reason = error.reason();
                 let status = error.into_status(self.guard.domain);
-                Box::pin(async move { Ok(status.into_http()) })
+                let audit = self.guard.audit.clone();
+                let path = request.uri().path().to_owned();
+                let headers = request.headers().clone();
+                Box::pin(async move {
+                    if denied {
+                        let recorded =
+                            audit.record_denied(&path, identity.as_deref(), &headers, status.code(), reason).await;
+                        if let Err(error) = recorded {
+                            // The refusal stands either way: nothing was done that the trail misses.
+                            tracing::error!(error = %error, rpc = %path, "the refusal could not be recorded in the audit trail");
+                        }
+                    }
+                    Ok(status.into_http())
+                })
             }
         }
     }

@@ -1,6 +1,7 @@
 //! motcua-chassis: what every motcua service stands on — configuration, telemetry, the database,
 //! server start-up and shutdown, errors, paging and the shared test harness.
 
+pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod config;

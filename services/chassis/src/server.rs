@@ -22,6 +22,7 @@ use tonic_health::{ServingStatus, server::HealthReporter};
 use tower::{BoxError, Layer, Service, ServiceBuilder, limit::GlobalConcurrencyLimitLayer, load_shed::LoadShedLayer};
 
 use crate::{
+    audit::{AuditLayer, AuditTrail},
     auth::{AuthMode, Guard},
     config::ServiceConfig,
     error::ApiError,
@@ -57,11 +58,12 @@ impl RunningServer {
     }
 }
 
-/// Binds `config.listen_addr` and serves `routes` (the service's own gRPC services) in a background
-/// task until [`RunningServer::stop`], or until `external_shutdown` resolves.
+/// Binds `config.listen_addr` and serves `routes` (the service's own gRPC services), recording its calls
+/// in `audit`, in a background task until [`RunningServer::stop`], or until `external_shutdown` resolves.
 pub async fn start(
     config: &ServiceConfig,
     routes: Routes,
+    audit: AuditTrail,
     external_shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<RunningServer> {
     let security = Security::from_config(config)?;
@@ -86,7 +88,7 @@ pub async fn start(
                 () = external_shutdown => {}
             }
         };
-        serve(config, security, routes, listener, health_listener, stop).await
+        serve(config, security, routes, audit, listener, health_listener, stop).await
     });
     Ok(RunningServer { local_addr, shutdown, task })
 }
@@ -95,6 +97,7 @@ async fn serve(
     config: ServiceConfig,
     security: Security,
     routes: Routes,
+    audit: AuditTrail,
     listener: TcpListener,
     health_listener: Option<TcpListener>,
     stop: impl Future<Output = ()> + Send + 'static,
@@ -125,12 +128,22 @@ async fn serve(
         // A span for every RPC, so refused, shed and timed-out calls are visible too.
         .layer(ServerTraceLayer)
         // Who calls, and whether the policy and its rate let it: before any work is spent on it.
-        .layer(Guard::new(security.mode, security.policy, config.rate_limit_per_identity, config.kind.error_domain()))
+        // The guard records the calls the policy refuses in the audit trail.
+        .layer(Guard::new(
+            security.mode,
+            security.policy,
+            config.rate_limit_per_identity,
+            config.kind.error_domain(),
+            audit.clone(),
+        ))
         // Overload becomes RESOURCE_EXHAUSTED with RetryInfo rather than a queue that grows.
         .layer(ShedResponseLayer { domain: config.kind.error_domain() })
         .layer(LoadShedLayer::new())
         // One limit for the whole process, shared by every connection.
-        .layer(GlobalConcurrencyLimitLayer::new(config.max_concurrent_requests));
+        .layer(GlobalConcurrencyLimitLayer::new(config.max_concurrent_requests))
+        // Innermost: every mutation and personal-data read is recorded before its answer leaves, and
+        // shed or rate-limited calls, which did nothing, cost no write.
+        .layer(AuditLayer::new(audit));
 
     let drain = config.shutdown_drain;
     let grace = config.shutdown_grace;

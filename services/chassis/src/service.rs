@@ -9,6 +9,7 @@ use sea_orm_migration::MigratorTrait;
 use tonic::service::Routes;
 
 use crate::{
+    audit,
     config::{ServiceConfig, ServiceKind},
     db, server, signal, telemetry,
 };
@@ -19,6 +20,8 @@ pub trait MotcuaService {
     const KIND: ServiceKind;
     /// Its database migrations.
     type Migrator: MigratorTrait;
+    /// What each method of its gRPC service is recorded as in the audit trail.
+    const AUDIT: audit::Classification;
 
     /// Builds the service's gRPC routes on a migrated database: seeds, caches and clients of peers are
     /// made here.
@@ -38,8 +41,15 @@ pub async fn start<S: MotcuaService>(
     if config.migrate_on_start {
         db::migrate::<S::Migrator>(&db).await.with_context(|| format!("{name}: migrating"))?;
     }
+    let audit = audit::AuditTrail::new(
+        db.clone(),
+        config.clock.clone(),
+        S::KIND.grpc_service_name(),
+        S::KIND.error_domain(),
+        S::AUDIT,
+    )?;
     let routes = S::routes(config, db).await.with_context(|| format!("{name}: building the service"))?;
-    let running = server::start(config, routes, external_shutdown).await?;
+    let running = server::start(config, routes, audit, external_shutdown).await?;
     tracing::info!(service = name, addr = %running.local_addr, "serving");
     Ok(running)
 }

@@ -29,6 +29,7 @@ pub struct Intake;
 impl MotcuaService for Intake {
     const KIND: ServiceKind = ServiceKind::Intake;
     type Migrator = migration::Migrator;
+    const AUDIT: motcua_chassis::audit::Classification = api::audit::AUDIT;
 
     async fn routes(config: &ServiceConfig, db: DatabaseConnection) -> anyhow::Result<Routes> {
         let seed = match &config.intake_seed_dir {

@@ -28,6 +28,7 @@ pub struct Receipt;
 impl MotcuaService for Receipt {
     const KIND: ServiceKind = ServiceKind::Receipt;
     type Migrator = migration::Migrator;
+    const AUDIT: motcua_chassis::audit::Classification = api::audit::AUDIT;
 
     async fn routes(config: &ServiceConfig, db: DatabaseConnection) -> anyhow::Result<Routes> {
         let feed = motcua_chassis::feed::Feed::start(db.clone()).await?;

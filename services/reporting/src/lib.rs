@@ -33,6 +33,7 @@ pub struct Reporting;
 impl MotcuaService for Reporting {
     const KIND: ServiceKind = ServiceKind::Reporting;
     type Migrator = migration::Migrator;
+    const AUDIT: motcua_chassis::audit::Classification = api::audit::AUDIT;
 
     async fn routes(config: &ServiceConfig, db: DatabaseConnection) -> anyhow::Result<Routes> {
         let url = |variable, default| config.variable(variable).unwrap_or(default).to_owned();

@@ -32,6 +32,7 @@ pub struct Signing;
 impl MotcuaService for Signing {
     const KIND: ServiceKind = ServiceKind::Signing;
     type Migrator = migration::Migrator;
+    const AUDIT: motcua_chassis::audit::Classification = api::audit::AUDIT;
 
     async fn routes(config: &ServiceConfig, db: DatabaseConnection) -> anyhow::Result<Routes> {
         let settings = SigningSettings::from_config(config);

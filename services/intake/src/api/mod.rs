@@ -1,7 +1,8 @@
 //! Intake's gRPC handlers: request validation, proto <-> domain, nothing else. Each resource has its
-//! own file; this one binds them to the generated service trait. RPCs not bound here answer
-//! UNIMPLEMENTED (the generated default) until their issue lands.
+//! own file; this one binds them to the generated service trait, noting each recorded call's facts
+//! for the audit trail on the way in and out.
 
+pub mod audit;
 mod catalogue;
 pub mod convert;
 mod documents;
@@ -12,7 +13,7 @@ mod validate;
 
 use std::sync::Arc;
 
-use motcua_chassis::{ApiError, ServiceKind, feed::Feed, identity::Caller};
+use motcua_chassis::{ApiError, ServiceKind, audit_query, feed::Feed, identity::Caller};
 use motcua_proto::motcua::intake::v1::{self as pb, intake_service_server::IntakeService};
 use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
@@ -93,46 +94,75 @@ impl IntakeService for IntakeApi {
     }
 
     async fn create_dossier(&self, request: Request<pb::CreateDossierRequest>) -> Reply<pb::CreateDossierResponse> {
-        self.create_dossier_handler(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
+        let note = audit::noted(&request);
+        self.create_dossier_handler(caller(&request)?, request.into_inner())
+            .await
+            .map(|answer| Response::new(note.answered(answer)))
+            .map_err(status)
     }
 
     async fn get_dossier(&self, request: Request<pb::GetDossierRequest>) -> Reply<pb::Dossier> {
-        self.get_dossier_handler(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
+        let note = audit::noted(&request);
+        self.get_dossier_handler(caller(&request)?, request.into_inner())
+            .await
+            .map(|answer| Response::new(note.answered(answer)))
+            .map_err(status)
     }
 
     async fn list_dossiers(&self, request: Request<pb::ListDossiersRequest>) -> Reply<pb::ListDossiersResponse> {
-        self.list_dossiers_handler(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
+        let note = audit::noted(&request);
+        self.list_dossiers_handler(caller(&request)?, request.into_inner())
+            .await
+            .map(|answer| Response::new(note.answered(answer)))
+            .map_err(status)
     }
 
     async fn accept_dossier(&self, request: Request<pb::AcceptDossierRequest>) -> Reply<pb::AcceptDossierResponse> {
-        self.accept(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
+        let note = audit::noted(&request);
+        self.accept(caller(&request)?, request.into_inner())
+            .await
+            .map(|answer| Response::new(note.answered(answer)))
+            .map_err(status)
     }
 
     async fn refuse_dossier(&self, request: Request<pb::RefuseDossierRequest>) -> Reply<pb::RefuseDossierResponse> {
-        self.refuse(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
+        let note = audit::noted(&request);
+        self.refuse(caller(&request)?, request.into_inner())
+            .await
+            .map(|answer| Response::new(note.answered(answer)))
+            .map_err(status)
     }
 
     async fn start_processing(
         &self,
         request: Request<pb::StartProcessingRequest>,
     ) -> Reply<pb::StartProcessingResponse> {
-        self.start_processing_handler(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
+        let note = audit::noted(&request);
+        self.start_processing_handler(caller(&request)?, request.into_inner())
+            .await
+            .map(|answer| Response::new(note.answered(answer)))
+            .map_err(status)
     }
 
     async fn transfer_dossier(
         &self,
         request: Request<pb::TransferDossierRequest>,
     ) -> Reply<pb::TransferDossierResponse> {
-        self.transfer(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
+        let note = audit::noted(&request);
+        self.transfer(caller(&request)?, request.into_inner())
+            .await
+            .map(|answer| Response::new(note.answered(answer)))
+            .map_err(status)
     }
 
     async fn request_supplement(
         &self,
         request: Request<pb::RequestSupplementRequest>,
     ) -> Reply<pb::RequestSupplementResponse> {
+        let note = audit::noted(&request);
         self.request_supplement_handler(caller(&request)?, request.into_inner())
             .await
-            .map(Response::new)
+            .map(|answer| Response::new(note.answered(answer)))
             .map_err(status)
     }
 
@@ -140,71 +170,133 @@ impl IntakeService for IntakeApi {
         &self,
         request: Request<pb::SupplementDossierRequest>,
     ) -> Reply<pb::SupplementDossierResponse> {
-        self.supplement(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
+        let note = audit::noted(&request);
+        self.supplement(caller(&request)?, request.into_inner())
+            .await
+            .map(|answer| Response::new(note.answered(answer)))
+            .map_err(status)
     }
 
     async fn request_payment(&self, request: Request<pb::RequestPaymentRequest>) -> Reply<pb::RequestPaymentResponse> {
-        self.request_payment_handler(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
+        let note = audit::noted(&request);
+        self.request_payment_handler(caller(&request)?, request.into_inner())
+            .await
+            .map(|answer| Response::new(note.answered(answer)))
+            .map_err(status)
     }
 
     async fn confirm_payment(&self, request: Request<pb::ConfirmPaymentRequest>) -> Reply<pb::ConfirmPaymentResponse> {
-        self.confirm_payment_handler(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
+        let note = audit::noted(&request);
+        self.confirm_payment_handler(caller(&request)?, request.into_inner())
+            .await
+            .map(|answer| Response::new(note.answered(answer)))
+            .map_err(status)
     }
 
     async fn stop_dossier(&self, request: Request<pb::StopDossierRequest>) -> Reply<pb::StopDossierResponse> {
-        self.stop(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
+        let note = audit::noted(&request);
+        self.stop(caller(&request)?, request.into_inner())
+            .await
+            .map(|answer| Response::new(note.answered(answer)))
+            .map_err(status)
     }
 
     async fn withdraw_dossier(
         &self,
         request: Request<pb::WithdrawDossierRequest>,
     ) -> Reply<pb::WithdrawDossierResponse> {
-        self.withdraw(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
+        let note = audit::noted(&request);
+        self.withdraw(caller(&request)?, request.into_inner())
+            .await
+            .map(|answer| Response::new(note.answered(answer)))
+            .map_err(status)
     }
 
     async fn resolve_dossier(&self, request: Request<pb::ResolveDossierRequest>) -> Reply<pb::ResolveDossierResponse> {
-        self.resolve(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
+        let note = audit::noted(&request);
+        self.resolve(caller(&request)?, request.into_inner())
+            .await
+            .map(|answer| Response::new(note.answered(answer)))
+            .map_err(status)
     }
 
     async fn approve_result(&self, request: Request<pb::ApproveResultRequest>) -> Reply<pb::ApproveResultResponse> {
-        self.approve(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
+        let note = audit::noted(&request);
+        self.approve(caller(&request)?, request.into_inner())
+            .await
+            .map(|answer| Response::new(note.answered(answer)))
+            .map_err(status)
     }
 
     async fn return_result(&self, request: Request<pb::ReturnResultRequest>) -> Reply<pb::ReturnResultResponse> {
-        self.return_result(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
+        let note = audit::noted(&request);
+        self.return_result(caller(&request)?, request.into_inner())
+            .await
+            .map(|answer| Response::new(note.answered(answer)))
+            .map_err(status)
     }
 
     async fn apologize_dossier(
         &self,
         request: Request<pb::ApologizeDossierRequest>,
     ) -> Reply<pb::ApologizeDossierResponse> {
-        self.apologize(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
+        let note = audit::noted(&request);
+        self.apologize(caller(&request)?, request.into_inner())
+            .await
+            .map(|answer| Response::new(note.answered(answer)))
+            .map_err(status)
     }
 
     async fn create_feedback(&self, request: Request<pb::CreateFeedbackRequest>) -> Reply<pb::CreateFeedbackResponse> {
-        self.create_feedback_handler(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
+        let note = audit::noted(&request);
+        self.create_feedback_handler(caller(&request)?, request.into_inner())
+            .await
+            .map(|answer| Response::new(note.answered(answer)))
+            .map_err(status)
     }
 
     async fn rate_dossier(&self, request: Request<pb::RateDossierRequest>) -> Reply<pb::RateDossierResponse> {
-        self.rate(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
+        let note = audit::noted(&request);
+        self.rate(caller(&request)?, request.into_inner())
+            .await
+            .map(|answer| Response::new(note.answered(answer)))
+            .map_err(status)
     }
 
     async fn add_document(&self, request: Request<pb::AddDocumentRequest>) -> Reply<pb::AddDocumentResponse> {
-        self.add_document(request.into_inner()).await.map(Response::new).map_err(status)
+        let note = audit::noted(&request);
+        self.add_document(request.into_inner()).await.map(|answer| Response::new(note.answered(answer))).map_err(status)
     }
 
     async fn get_document(&self, request: Request<pb::GetDocumentRequest>) -> Reply<pb::Document> {
-        self.get_document(request.into_inner()).await.map(Response::new).map_err(status)
+        let note = audit::noted(&request);
+        self.get_document(request.into_inner()).await.map(|answer| Response::new(note.answered(answer))).map_err(status)
     }
 
     async fn list_applicant_documents(
         &self,
         request: Request<pb::ListApplicantDocumentsRequest>,
     ) -> Reply<pb::ListApplicantDocumentsResponse> {
-        self.list_applicant_documents(request.into_inner()).await.map(Response::new).map_err(status)
+        let note = audit::noted(&request);
+        self.list_applicant_documents(request.into_inner())
+            .await
+            .map(|answer| Response::new(note.answered(answer)))
+            .map_err(status)
     }
 
     async fn watch_events(&self, request: Request<pb::WatchEventsRequest>) -> Reply<WatchStream> {
         self.watch_events_handler(request.into_inner()).map(Response::new).map_err(status)
+    }
+
+    async fn list_audit_records(
+        &self,
+        request: Request<pb::ListAuditRecordsRequest>,
+    ) -> Reply<pb::ListAuditRecordsResponse> {
+        let page =
+            motcua_chassis::audit::list(&self.state.db, &audit_query!(request.into_inner())).await.map_err(status)?;
+        Ok(Response::new(pb::ListAuditRecordsResponse {
+            audit_records: page.audit_records,
+            next_page_token: page.next_page_token,
+        }))
     }
 }

@@ -6,6 +6,7 @@ mod m20261125_000001_catalogue;
 mod m20261125_000002_dossiers;
 mod m20261125_000003_documents;
 mod m20261125_000004_dossier_submitter;
+mod m20261202_000005_audit_trail;
 
 /// Intake's migrator.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_dossiers::Migration),
             Box::new(m20261125_000003_documents::Migration),
             Box::new(m20261125_000004_dossier_submitter::Migration),
+            Box::new(m20261202_000005_audit_trail::Migration),
         ]
     }
 }

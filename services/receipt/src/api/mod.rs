@@ -1,7 +1,8 @@
 //! Receipt's gRPC handlers: request validation, proto <-> domain, nothing else. Each resource has its
-//! own file; this one binds them to the generated service trait. `ListAuditRecords` is not bound
-//! here: it answers UNIMPLEMENTED (the generated default) until the audit trail lands.
+//! own file; this one binds them to the generated service trait, noting each recorded call's facts
+//! for the audit trail on the way in and out.
 
+pub mod audit;
 pub mod convert;
 mod corrections;
 mod events;
@@ -14,7 +15,7 @@ pub use events::event as receipt_event;
 
 use std::sync::Arc;
 
-use motcua_chassis::{ApiError, ServiceKind, feed::Feed, identity::Caller};
+use motcua_chassis::{ApiError, ServiceKind, audit_query, feed::Feed, identity::Caller};
 use motcua_proto::motcua::receipt::v1::{self as pb, receipt_service_server::ReceiptService};
 use prost::Message;
 use sea_orm::DatabaseConnection;
@@ -91,7 +92,11 @@ type WatchStream = tonic::codegen::BoxStream<pb::ReceiptEvent>;
 #[tonic::async_trait]
 impl ReceiptService for ReceiptApi {
     async fn create_series(&self, request: Request<pb::CreateSeriesRequest>) -> Reply<pb::CreateSeriesResponse> {
-        self.create_series_handler(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
+        let note = audit::noted(&request);
+        self.create_series_handler(caller(&request)?, request.into_inner())
+            .await
+            .map(|answer| Response::new(note.answered(answer)))
+            .map_err(status)
     }
 
     async fn get_series(&self, request: Request<pb::GetSeriesRequest>) -> Reply<pb::Series> {
@@ -103,19 +108,35 @@ impl ReceiptService for ReceiptApi {
     }
 
     async fn close_series(&self, request: Request<pb::CloseSeriesRequest>) -> Reply<pb::CloseSeriesResponse> {
-        self.close_series_handler(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
+        let note = audit::noted(&request);
+        self.close_series_handler(caller(&request)?, request.into_inner())
+            .await
+            .map(|answer| Response::new(note.answered(answer)))
+            .map_err(status)
     }
 
     async fn issue_receipt(&self, request: Request<pb::IssueReceiptRequest>) -> Reply<pb::IssueReceiptResponse> {
-        self.issue_receipt_handler(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
+        let note = audit::noted(&request);
+        self.issue_receipt_handler(caller(&request)?, request.into_inner())
+            .await
+            .map(|answer| Response::new(note.answered(answer)))
+            .map_err(status)
     }
 
     async fn get_receipt(&self, request: Request<pb::GetReceiptRequest>) -> Reply<pb::Receipt> {
-        self.get_receipt_handler(request.into_inner()).await.map(Response::new).map_err(status)
+        let note = audit::noted(&request);
+        self.get_receipt_handler(request.into_inner())
+            .await
+            .map(|answer| Response::new(note.answered(answer)))
+            .map_err(status)
     }
 
     async fn list_receipts(&self, request: Request<pb::ListReceiptsRequest>) -> Reply<pb::ListReceiptsResponse> {
-        self.list_receipts_handler(request.into_inner()).await.map(Response::new).map_err(status)
+        let note = audit::noted(&request);
+        self.list_receipts_handler(request.into_inner())
+            .await
+            .map(|answer| Response::new(note.answered(answer)))
+            .map_err(status)
     }
 
     async fn lookup_receipt(&self, request: Request<pb::LookupReceiptRequest>) -> Reply<pb::LookupReceiptResponse> {
@@ -123,19 +144,35 @@ impl ReceiptService for ReceiptApi {
     }
 
     async fn cancel_receipt(&self, request: Request<pb::CancelReceiptRequest>) -> Reply<pb::CancelReceiptResponse> {
-        self.cancel_receipt_handler(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
+        let note = audit::noted(&request);
+        self.cancel_receipt_handler(caller(&request)?, request.into_inner())
+            .await
+            .map(|answer| Response::new(note.answered(answer)))
+            .map_err(status)
     }
 
     async fn replace_receipt(&self, request: Request<pb::ReplaceReceiptRequest>) -> Reply<pb::ReplaceReceiptResponse> {
-        self.replace_receipt_handler(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
+        let note = audit::noted(&request);
+        self.replace_receipt_handler(caller(&request)?, request.into_inner())
+            .await
+            .map(|answer| Response::new(note.answered(answer)))
+            .map_err(status)
     }
 
     async fn adjust_receipt(&self, request: Request<pb::AdjustReceiptRequest>) -> Reply<pb::AdjustReceiptResponse> {
-        self.adjust_receipt_handler(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
+        let note = audit::noted(&request);
+        self.adjust_receipt_handler(caller(&request)?, request.into_inner())
+            .await
+            .map(|answer| Response::new(note.answered(answer)))
+            .map_err(status)
     }
 
     async fn render_receipt(&self, request: Request<pb::RenderReceiptRequest>) -> Reply<pb::RenderReceiptResponse> {
-        self.render_receipt_handler(request.into_inner()).await.map(Response::new).map_err(status)
+        let note = audit::noted(&request);
+        self.render_receipt_handler(request.into_inner())
+            .await
+            .map(|answer| Response::new(note.answered(answer)))
+            .map_err(status)
     }
 
     async fn get_usage_report(&self, request: Request<pb::GetUsageReportRequest>) -> Reply<pb::GetUsageReportResponse> {
@@ -144,5 +181,17 @@ impl ReceiptService for ReceiptApi {
 
     async fn watch_events(&self, request: Request<pb::WatchEventsRequest>) -> Reply<WatchStream> {
         self.watch_events_handler(request.into_inner()).map(Response::new).map_err(status)
+    }
+
+    async fn list_audit_records(
+        &self,
+        request: Request<pb::ListAuditRecordsRequest>,
+    ) -> Reply<pb::ListAuditRecordsResponse> {
+        let page =
+            motcua_chassis::audit::list(&self.state.db, &audit_query!(request.into_inner())).await.map_err(status)?;
+        Ok(Response::new(pb::ListAuditRecordsResponse {
+            audit_records: page.audit_records,
+            next_page_token: page.next_page_token,
+        }))
     }
 }

@@ -4,6 +4,7 @@
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 mod m20261125_000001_receipts;
+mod m20261202_000002_audit_trail;
 
 /// The receipt service's migrator.
 pub struct Migrator;
@@ -11,6 +12,6 @@ pub struct Migrator;
 #[sea_orm_migration::async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261125_000001_receipts::Migration)]
+        vec![Box::new(m20261125_000001_receipts::Migration), Box::new(m20261202_000002_audit_trail::Migration)]
     }
 }

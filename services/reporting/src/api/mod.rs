@@ -1,6 +1,7 @@
 //! The reporting service's gRPC handlers: requests to domain and store, answers back to the contract.
 //! Every query answers from the rollups.
 
+pub mod audit;
 mod convert;
 mod export;
 
@@ -305,6 +306,7 @@ impl ReportingService for ReportingApi {
         &self,
         request: Request<pb::RebuildProjectionsRequest>,
     ) -> Reply<pb::RebuildProjectionsResponse> {
+        let note = audit::noted(&request);
         let request = request.into_inner();
         let result = async {
             if uuid::Uuid::parse_str(&request.request_id).is_err() {
@@ -334,7 +336,21 @@ impl ReportingService for ReportingApi {
                 .ok_or_else(|| ApiError::internal("the rebuild just recorded is missing"))?;
             Ok(pb::RebuildProjectionsResponse { rebuild: Some(rebuild(&started)) })
         };
-        result.await.map(Response::new).map_err(status)
+        result.await.map(|answer| Response::new(note.answered(answer))).map_err(status)
+    }
+
+    async fn list_audit_records(
+        &self,
+        request: Request<pb::ListAuditRecordsRequest>,
+    ) -> Reply<pb::ListAuditRecordsResponse> {
+        let page =
+            motcua_chassis::audit::list(&self.state.jobs.db, &motcua_chassis::audit_query!(request.into_inner()))
+                .await
+                .map_err(status)?;
+        Ok(Response::new(pb::ListAuditRecordsResponse {
+            audit_records: page.audit_records,
+            next_page_token: page.next_page_token,
+        }))
     }
 }
 

@@ -1,6 +1,8 @@
-//! Signing's gRPC handlers: request validation and proto <-> domain, one file per resource. RPCs
-//! without a handler here answer UNIMPLEMENTED (the generated default), as docs/api.md says.
+//! Signing's gRPC handlers: request validation and proto <-> domain, one file per resource. This one
+//! binds them to the generated service trait, noting each recorded call's facts for the audit trail
+//! on the way in and out.
 
+pub mod audit;
 mod authorities;
 mod certificates;
 mod convert;
@@ -77,21 +79,28 @@ impl SigningService for SigningApi {
         &self,
         request: Request<pb::CreateCertificateAuthorityRequest>,
     ) -> Result<Response<pb::CreateCertificateAuthorityResponse>, Status> {
-        authorities::create(&self.state, request.into_inner()).await.map(Response::new)
+        let note = audit::noted(&request);
+        authorities::create(&self.state, request.into_inner()).await.map(|answer| Response::new(note.answered(answer)))
     }
 
     async fn import_certificate_authority(
         &self,
         request: Request<pb::ImportCertificateAuthorityRequest>,
     ) -> Result<Response<pb::ImportCertificateAuthorityResponse>, Status> {
-        imports::import_authority(&self.state, request.into_inner()).await.map(Response::new)
+        let note = audit::noted(&request);
+        imports::import_authority(&self.state, request.into_inner())
+            .await
+            .map(|answer| Response::new(note.answered(answer)))
     }
 
     async fn import_certificate(
         &self,
         request: Request<pb::ImportCertificateRequest>,
     ) -> Result<Response<pb::ImportCertificateResponse>, Status> {
-        imports::import_certificate(&self.state, request.into_inner()).await.map(Response::new)
+        let note = audit::noted(&request);
+        imports::import_certificate(&self.state, request.into_inner())
+            .await
+            .map(|answer| Response::new(note.answered(answer)))
     }
 
     async fn get_certificate_authority(
@@ -112,7 +121,8 @@ impl SigningService for SigningApi {
         &self,
         request: Request<pb::CreateCertificateRequest>,
     ) -> Result<Response<pb::CreateCertificateResponse>, Status> {
-        certificates::create(&self.state, request.into_inner()).await.map(Response::new)
+        let note = audit::noted(&request);
+        certificates::create(&self.state, request.into_inner()).await.map(|answer| Response::new(note.answered(answer)))
     }
 
     async fn get_certificate(
@@ -133,7 +143,8 @@ impl SigningService for SigningApi {
         &self,
         request: Request<pb::RevokeCertificateRequest>,
     ) -> Result<Response<pb::RevokeCertificateResponse>, Status> {
-        revocation::revoke(&self.state, request.into_inner()).await.map(Response::new)
+        let note = audit::noted(&request);
+        revocation::revoke(&self.state, request.into_inner()).await.map(|answer| Response::new(note.answered(answer)))
     }
 
     async fn get_crl(&self, request: Request<pb::GetCrlRequest>) -> Result<Response<pb::GetCrlResponse>, Status> {
@@ -141,25 +152,29 @@ impl SigningService for SigningApi {
     }
 
     async fn sign(&self, request: Request<pb::SignRequest>) -> Result<Response<pb::SignResponse>, Status> {
-        signing::sign(&self.state, request.into_inner()).await.map(Response::new)
+        let note = audit::noted(&request);
+        signing::sign(&self.state, request.into_inner()).await.map(|answer| Response::new(note.answered(answer)))
     }
 
     async fn seal(&self, request: Request<pb::SealRequest>) -> Result<Response<pb::SealResponse>, Status> {
-        signing::seal(&self.state, request.into_inner()).await.map(Response::new)
+        let note = audit::noted(&request);
+        signing::seal(&self.state, request.into_inner()).await.map(|answer| Response::new(note.answered(answer)))
     }
 
     async fn get_signature(
         &self,
         request: Request<pb::GetSignatureRequest>,
     ) -> Result<Response<pb::Signature>, Status> {
-        records::get(&self.state, request.into_inner()).await.map(Response::new)
+        let note = audit::noted(&request);
+        records::get(&self.state, request.into_inner()).await.map(|answer| Response::new(note.answered(answer)))
     }
 
     async fn list_signatures(
         &self,
         request: Request<pb::ListSignaturesRequest>,
     ) -> Result<Response<pb::ListSignaturesResponse>, Status> {
-        records::list(&self.state, request.into_inner()).await.map(Response::new)
+        let note = audit::noted(&request);
+        records::list(&self.state, request.into_inner()).await.map(|answer| Response::new(note.answered(answer)))
     }
 
     async fn verify_signature(
@@ -199,6 +214,19 @@ impl SigningService for SigningApi {
         request: Request<pb::WatchEventsRequest>,
     ) -> Result<Response<BoxStream<pb::SigningEvent>>, Status> {
         events::watch(&self.state, request.into_inner()).map(Response::new)
+    }
+
+    async fn list_audit_records(
+        &self,
+        request: Request<pb::ListAuditRecordsRequest>,
+    ) -> Result<Response<pb::ListAuditRecordsResponse>, Status> {
+        let page = motcua_chassis::audit::list(&self.state.db, &motcua_chassis::audit_query!(request.into_inner()))
+            .await
+            .map_err(status)?;
+        Ok(Response::new(pb::ListAuditRecordsResponse {
+            audit_records: page.audit_records,
+            next_page_token: page.next_page_token,
+        }))
     }
 }
 

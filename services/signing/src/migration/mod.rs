@@ -1,6 +1,7 @@
 //! The signing service's database migrations, in order; a released migration is never edited.
 
 mod m20261125_000001_signing;
+mod m20261202_000002_audit_trail;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -10,6 +11,6 @@ pub struct Migrator;
 #[sea_orm_migration::async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261125_000001_signing::Migration)]
+        vec![Box::new(m20261125_000001_signing::Migration), Box::new(m20261202_000002_audit_trail::Migration)]
     }
 }

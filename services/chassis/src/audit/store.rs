@@ -1,0 +1,291 @@
+//! Writing a record, and `ListAuditRecords`: the filters, keyset paging by sequence, oldest first.
+
+use chrono::{DateTime, Utc};
+use motcua_proto::motcua::common::v1::{AuditRecord, audit_record::Action};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement, TransactionTrait, Value};
+
+use super::{Entry, is_trace_id, trail_identity};
+use crate::{error::ApiError, paging, timestamps};
+
+/// Appends `entry`, answered at `time`, and returns its sequence.
+pub(super) async fn append(db: &DatabaseConnection, time: DateTime<Utc>, entry: &Entry) -> Result<i64, DbErr> {
+    let backend = db.get_database_backend();
+    let transaction = db.begin().await?;
+    let sql = crate::db::placeholders(
+        backend,
+        "INSERT INTO audit_records \
+         (time, identity, actor_id, rpc, action, request_id, trace_id, status_code, error_reason) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    );
+    let values: Vec<Value> = vec![
+        time.into(),
+        entry.identity.clone().into(),
+        entry.facts.actor_id.clone().into(),
+        entry.rpc.clone().into(),
+        (entry.action as i32 as i16).into(),
+        entry.facts.request_id.clone().into(),
+        entry.trace_id.clone().into(),
+        entry.status_code.into(),
+        entry.error_reason.clone().into(),
+    ];
+    let row = transaction
+        .query_one_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?
+        .ok_or_else(|| DbErr::Custom("INSERT ... RETURNING id returned no row".to_owned()))?;
+    let sequence: i64 = row.try_get("", "id")?;
+    let subject_sql = crate::db::placeholders(
+        backend,
+        "INSERT INTO audit_record_subjects (record_id, position, subject) VALUES ($1, $2, $3)",
+    );
+    for (position, subject) in entry.facts.subjects.iter().enumerate() {
+        let position = i32::try_from(position).unwrap_or(i32::MAX);
+        let values: Vec<Value> = vec![sequence.into(), position.into(), subject.clone().into()];
+        transaction.execute_raw(Statement::from_sql_and_values(backend, subject_sql.clone(), values)).await?;
+    }
+    transaction.commit().await?;
+    Ok(sequence)
+}
+
+/// A `ListAuditRecordsRequest`, whichever service's: the four contracts' requests have these fields.
+/// Build it with [`audit_query!`](crate::audit_query).
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    /// At most this many records; 0 is the default.
+    pub page_size: i32,
+    /// The previous page's `next_page_token`.
+    pub page_token: String,
+    /// Only records at or after this time.
+    pub start_time: Option<prost_types::Timestamp>,
+    /// Only records before this time.
+    pub end_time: Option<prost_types::Timestamp>,
+    /// Only calls by this identity (`spiffe://motcua/agency/a`, or `agency/a`).
+    pub identity: String,
+    /// Only records naming this resource.
+    pub subject: String,
+    /// Only calls of this method (`/motcua.intake.v1.IntakeService/GetDossier`).
+    pub rpc: String,
+    /// Only records of this action; 0 is any.
+    pub action: i32,
+    /// Only the call with this request id.
+    pub request_id: String,
+    /// Only calls of this trace.
+    pub trace_id: String,
+}
+
+/// Builds an [`audit::Query`](crate::audit::Query) from a service's `ListAuditRecordsRequest`.
+#[macro_export]
+macro_rules! audit_query {
+    ($request:expr) => {{
+        let request = $request;
+        $crate::audit::Query {
+            page_size: request.page_size,
+            page_token: request.page_token,
+            start_time: request.start_time,
+            end_time: request.end_time,
+            identity: request.identity,
+            subject: request.subject,
+            rpc: request.rpc,
+            action: request.action,
+            request_id: request.request_id,
+            trace_id: request.trace_id,
+        }
+    }};
+}
+
+/// One page of the trail.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Page {
+    /// The records, oldest first.
+    pub audit_records: Vec<AuditRecord>,
+    /// The token of the next page; empty on the last.
+    pub next_page_token: String,
+}
+
+/// The filters, checked, and the SQL conditions they make.
+struct Filters {
+    conditions: Vec<(&'static str, Value)>,
+    fingerprint: String,
+}
+
+impl Filters {
+    fn from_query(query: &Query) -> Result<Self, ApiError> {
+        let time = |field: &'static str, timestamp: &Option<prost_types::Timestamp>| {
+            timestamp
+                .as_ref()
+                .map(|timestamp| {
+                    timestamps::from_proto(timestamp)
+                        .ok_or_else(|| ApiError::invalid("INVALID_TIME", field, "not a valid timestamp"))
+                })
+                .transpose()
+        };
+        let start_time = time("start_time", &query.start_time)?;
+        let end_time = time("end_time", &query.end_time)?;
+        let action = match Action::try_from(query.action) {
+            Ok(Action::Unspecified) => None,
+            Ok(action) => Some(action),
+            Err(_) => return Err(ApiError::invalid("INVALID_ACTION", "action", "not an AuditRecord.Action")),
+        };
+        if !query.trace_id.is_empty() && !is_trace_id(&query.trace_id) {
+            return Err(ApiError::invalid("INVALID_TRACE_ID", "trace_id", "must be 32 lower-case hexadecimal digits"));
+        }
+        let identity = if query.identity.is_empty() { String::new() } else { trail_identity(&query.identity) };
+
+        let mut conditions: Vec<(&'static str, Value)> = Vec::new();
+        if let Some(start_time) = start_time {
+            conditions.push(("time >= $", start_time.into()));
+        }
+        if let Some(end_time) = end_time {
+            conditions.push(("time < $", end_time.into()));
+        }
+        for (condition, value) in [
+            ("identity = $", &identity),
+            ("rpc = $", &query.rpc),
+            ("request_id = $", &query.request_id),
+            ("trace_id = $", &query.trace_id),
+        ] {
+            if !value.is_empty() {
+                conditions.push((condition, value.clone().into()));
+            }
+        }
+        if let Some(action) = action {
+            conditions.push(("action = $", (action as i32 as i16).into()));
+        }
+        if !query.subject.is_empty() {
+            conditions.push((
+                "EXISTS (SELECT 1 FROM audit_record_subjects s WHERE s.record_id = audit_records.id AND s.subject = $)",
+                query.subject.clone().into(),
+            ));
+        }
+        let fingerprint = format!(
+            "start={:?};end={:?};identity={identity};subject={};rpc={};action={};request={};trace={}",
+            start_time.map(|time| time.timestamp_nanos_opt()),
+            end_time.map(|time| time.timestamp_nanos_opt()),
+            query.subject,
+            query.rpc,
+            query.action,
+            query.request_id,
+            query.trace_id,
+        );
+        Ok(Self { conditions, fingerprint })
+    }
+}
+
+/// One page of the trail in `db` that `query` asks for.
+pub async fn list(db: &DatabaseConnection, query: &Query) -> Result<Page, ApiError> {
+    let page_size = paging::page_size(query.page_size)?;
+    let filters = Filters::from_query(query)?;
+    let after: i64 = match paging::decode_token(&query.page_token, &filters.fingerprint)? {
+        None => 0,
+        Some(key) => key
+            .parse()
+            .map_err(|_| ApiError::invalid("INVALID_PAGE_TOKEN", "page_token", "not a page token from this service"))?,
+    };
+
+    let backend = db.get_database_backend();
+    let mut sql = "SELECT id, time, identity, actor_id, rpc, action, request_id, trace_id, status_code, error_reason \
+                   FROM audit_records WHERE id > $"
+        .to_owned();
+    let mut values: Vec<Value> = vec![after.into()];
+    for (condition, value) in filters.conditions {
+        sql.push_str(" AND ");
+        sql.push_str(condition);
+        values.push(value);
+    }
+    sql.push_str(" ORDER BY id LIMIT $");
+    values.push(i64::try_from(page_size + 1).unwrap_or(i64::MAX).into());
+    let sql = crate::db::placeholders(backend, &number_placeholders(&sql));
+    let rows = db.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+
+    let more = rows.len() as u64 > page_size;
+    let mut audit_records = Vec::with_capacity(rows.len());
+    for row in rows.iter().take(usize::try_from(page_size).unwrap_or(usize::MAX)) {
+        let sequence: i64 = row.try_get("", "id")?;
+        let time: DateTime<Utc> = row.try_get("", "time")?;
+        let action: i16 = row.try_get("", "action")?;
+        audit_records.push(AuditRecord {
+            name: format!("auditRecords/{sequence}"),
+            sequence,
+            time: Some(timestamps::to_proto(time)),
+            identity: row.try_get("", "identity")?,
+            actor_id: row.try_get("", "actor_id")?,
+            rpc: row.try_get("", "rpc")?,
+            action: i32::from(action),
+            subjects: Vec::new(),
+            request_id: row.try_get("", "request_id")?,
+            trace_id: row.try_get("", "trace_id")?,
+            status_code: row.try_get("", "status_code")?,
+            error_reason: row.try_get("", "error_reason")?,
+        });
+    }
+    attach_subjects(db, &mut audit_records).await?;
+    let next_page_token = match audit_records.last() {
+        Some(last) if more => paging::encode_token(&last.sequence.to_string(), &filters.fingerprint),
+        _ => String::new(),
+    };
+    Ok(Page { audit_records, next_page_token })
+}
+
+/// Fills each record's subjects, in the order the handler noted them.
+async fn attach_subjects(db: &DatabaseConnection, records: &mut [AuditRecord]) -> Result<(), DbErr> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let backend = db.get_database_backend();
+    let list = (1..=records.len()).map(|number| format!("${number}")).collect::<Vec<_>>().join(", ");
+    let sql = crate::db::placeholders(
+        backend,
+        &format!(
+            "SELECT record_id, subject FROM audit_record_subjects WHERE record_id IN ({list}) \
+             ORDER BY record_id, position"
+        ),
+    );
+    let values: Vec<Value> = records.iter().map(|record| record.sequence.into()).collect();
+    let rows = db.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+    for row in rows {
+        let record_id: i64 = row.try_get("", "record_id")?;
+        let subject: String = row.try_get("", "subject")?;
+        if let Ok(index) = records.binary_search_by_key(&record_id, |record| record.sequence) {
+            records[index].subjects.push(subject);
+        }
+    }
+    Ok(())
+}
+
+/// Numbers each bare `$` placeholder of `sql` in order: `$1`, `$2` ...
+fn number_placeholders(sql: &str) -> String {
+    let mut numbered = String::with_capacity(sql.len() + 16);
+    let mut number = 0;
+    for character in sql.chars() {
+        numbered.push(character);
+        if character == '$' {
+            number += 1;
+            numbered.push_str(&number.to_string());
+        }
+    }
+    numbered
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bare_placeholders_are_numbered_in_order() {
+        assert_eq!(number_placeholders("a = $ AND b = $ LIMIT $"), "a = $1 AND b = $2 LIMIT $3");
+    }
+
+    #[test]
+    fn filters_refuse_unknown_actions_and_malformed_trace_ids() {
+        let query = Query { action: 9, ..Query::default() };
+        assert_eq!(Filters::from_query(&query).err().map(|error| error.reason()), Some("INVALID_ACTION"));
+        let query = Query { trace_id: "not-a-trace".to_owned(), ..Query::default() };
+        assert_eq!(Filters::from_query(&query).err().map(|error| error.reason()), Some("INVALID_TRACE_ID"));
+    }
+
+    #[test]
+    fn a_short_identity_filter_means_the_same_as_its_uri() {
+        let short = Filters::from_query(&Query { identity: "agency/a".to_owned(), ..Query::default() });
+        let long = Filters::from_query(&Query { identity: "spiffe://motcua/agency/a".to_owned(), ..Query::default() });
+        assert_eq!(short.map(|filters| filters.fingerprint).ok(), long.map(|filters| filters.fingerprint).ok());
+    }
+}
