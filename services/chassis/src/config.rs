@@ -72,6 +72,11 @@ pub const ENV_TLS_CERT: &str = "MOTCUA_TLS_CERT";
 pub const ENV_TLS_KEY: &str = "MOTCUA_TLS_KEY";
 /// The CA (PEM) that issues callers' client certificates; a caller without one is refused.
 pub const ENV_TLS_CLIENT_CA: &str = "MOTCUA_TLS_CLIENT_CA";
+/// The revocation lists (PEM, one or more) the client CA publishes; a revoked caller fails the handshake.
+pub const ENV_TLS_CLIENT_CRL: &str = "MOTCUA_TLS_CLIENT_CRL";
+/// How often the TLS files are checked for changes, in milliseconds; changed files apply to new
+/// connections without a restart.
+pub const ENV_TLS_RELOAD_INTERVAL_MS: &str = "MOTCUA_TLS_RELOAD_INTERVAL_MS";
 /// `true` switches on the development mode: plaintext, caller named by `x-motcua-identity` metadata,
 /// loopback only.
 pub const ENV_DEV_IDENTITY: &str = "MOTCUA_DEV_IDENTITY";
@@ -79,6 +84,8 @@ pub const ENV_DEV_IDENTITY: &str = "MOTCUA_DEV_IDENTITY";
 pub const ENV_POLICY_FILE: &str = "MOTCUA_POLICY_FILE";
 /// Requests a second each caller identity may make (twice that in a burst).
 pub const ENV_RATE_LIMIT_PER_IDENTITY: &str = "MOTCUA_RATE_LIMIT_PER_IDENTITY";
+/// Calls each caller identity may have open at once (a stream counts until it ends).
+pub const ENV_CONCURRENCY_PER_IDENTITY: &str = "MOTCUA_CONCURRENCY_PER_IDENTITY";
 /// Standard OpenTelemetry: the OTLP/gRPC endpoint; traces are exported only when it is set.
 pub const ENV_OTEL_EXPORTER_OTLP_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
 /// Standard OpenTelemetry: the service name on every span (defaults to `motcua-<service>`).
@@ -272,6 +279,18 @@ pub const VARIABLES: &[Variable] = &[
         description: "path of the CA (PEM) issuing callers' client certificates",
     },
     Variable {
+        name: ENV_TLS_CLIENT_CRL,
+        default: "",
+        secret: false,
+        description: "path of the client CA's revocation lists (PEM); a revoked client certificate fails the handshake",
+    },
+    Variable {
+        name: ENV_TLS_RELOAD_INTERVAL_MS,
+        default: "5000",
+        secret: false,
+        description: "how often the TLS certificate, key, CA and CRL files are checked; changes apply to new connections",
+    },
+    Variable {
         name: ENV_DEV_IDENTITY,
         default: "false",
         secret: false,
@@ -288,6 +307,12 @@ pub const VARIABLES: &[Variable] = &[
         default: "200",
         secret: false,
         description: "requests a second per caller identity, twice that in a burst; more is RESOURCE_EXHAUSTED",
+    },
+    Variable {
+        name: ENV_CONCURRENCY_PER_IDENTITY,
+        default: "64",
+        secret: false,
+        description: "calls one caller identity may have open at once, a stream until it ends; more is RESOURCE_EXHAUSTED",
     },
     Variable {
         name: ENV_OTEL_EXPORTER_OTLP_ENDPOINT,
@@ -423,6 +448,10 @@ pub struct ServiceConfig {
     pub policy_file: Option<PathBuf>,
     /// Requests a second per caller identity.
     pub rate_limit_per_identity: u32,
+    /// Calls one caller identity may have open at once.
+    pub concurrency_per_identity: usize,
+    /// How often the TLS files are checked for changes.
+    pub tls_reload_interval: Duration,
     /// The values of the service-specific variables of [`VARIABLES`] that are set, by name, for a
     /// service to read into its own settings (see [`ServiceConfig::variable`]).
     pub service_variables: BTreeMap<&'static str, String>,
@@ -465,6 +494,13 @@ impl ServiceConfig {
             dev_identity: parse_bool(ENV_DEV_IDENTITY, get(ENV_DEV_IDENTITY), false)?,
             policy_file: get(ENV_POLICY_FILE).map(PathBuf::from),
             rate_limit_per_identity: parse_or(&get, ENV_RATE_LIMIT_PER_IDENTITY, 200, "requests a second")?,
+            concurrency_per_identity: parse_positive(&get, ENV_CONCURRENCY_PER_IDENTITY, 64, "calls, at least 1")?,
+            tls_reload_interval: Duration::from_millis(parse_positive(
+                &get,
+                ENV_TLS_RELOAD_INTERVAL_MS,
+                5_000,
+                "milliseconds, at least 1",
+            )?),
             service_variables: VARIABLES
                 .iter()
                 .filter(|variable| variable.name.starts_with(&format!("MOTCUA_{}_", kind.name().to_uppercase())))
@@ -494,6 +530,8 @@ impl ServiceConfig {
             dev_identity: true,
             policy_file: None,
             rate_limit_per_identity: 100_000,
+            concurrency_per_identity: 10_000,
+            tls_reload_interval: Duration::from_secs(5),
             service_variables: BTreeMap::new(),
             clock: crate::clock::Clock::system(),
         }
@@ -514,14 +552,25 @@ pub struct TlsFiles {
     pub key: PathBuf,
     /// The CA of callers' client certificates (PEM).
     pub client_ca: PathBuf,
+    /// The revocation lists of that CA (PEM), if any.
+    pub client_crl: Option<PathBuf>,
 }
 
 fn tls_files(get: &impl Fn(&str) -> Option<String>) -> Result<Option<TlsFiles>, ConfigError> {
+    let client_crl = get(ENV_TLS_CLIENT_CRL);
     match (get(ENV_TLS_CERT), get(ENV_TLS_KEY), get(ENV_TLS_CLIENT_CA)) {
-        (None, None, None) => Ok(None),
-        (Some(cert), Some(key), Some(client_ca)) => {
-            Ok(Some(TlsFiles { cert: cert.into(), key: key.into(), client_ca: client_ca.into() }))
-        }
+        (None, None, None) => match client_crl {
+            None => Ok(None),
+            Some(value) => {
+                Err(ConfigError { variable: ENV_TLS_CLIENT_CRL, value, reason: "a revocation list needs mutual TLS" })
+            }
+        },
+        (Some(cert), Some(key), Some(client_ca)) => Ok(Some(TlsFiles {
+            cert: cert.into(),
+            key: key.into(),
+            client_ca: client_ca.into(),
+            client_crl: client_crl.map(PathBuf::from),
+        })),
         _ => Err(ConfigError {
             variable: ENV_TLS_CERT,
             value: String::new(),
@@ -562,6 +611,20 @@ fn parse_or<T: std::str::FromStr>(
     get(variable).map_or(Ok(default), |value| parse(variable, &value, reason))
 }
 
+/// Like [`parse_or`], refusing zero.
+fn parse_positive<T: std::str::FromStr + Default + PartialEq>(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: T,
+    reason: &'static str,
+) -> Result<T, ConfigError> {
+    let value = parse_or(get, variable, default, reason)?;
+    if value == T::default() {
+        return Err(ConfigError { variable, value: "0".to_owned(), reason });
+    }
+    Ok(value)
+}
+
 fn parse_bool(variable: &'static str, value: Option<String>, default: bool) -> Result<bool, ConfigError> {
     match value.as_deref().map(str::trim) {
         None => Ok(default),
@@ -600,6 +663,19 @@ mod tests {
         assert_eq!(signing.variable(ENV_SIGNING_LOG_ORIGIN), Some("example.org/log"));
         let receipt = ServiceConfig::from_lookup(ServiceKind::Receipt, lookup).expect("valid");
         assert_eq!(receipt.variable(ENV_SIGNING_LOG_ORIGIN), None);
+    }
+
+    #[test]
+    fn a_revocation_list_comes_with_mutual_tls_and_limits_are_at_least_one() {
+        let crl_alone = |name: &str| (name == ENV_TLS_CLIENT_CRL).then(|| "/etc/motcua/crl/client.crl".to_owned());
+        let error = ServiceConfig::from_lookup(ServiceKind::Intake, crl_alone).expect_err("no TLS to revoke in");
+        assert_eq!(error.variable, ENV_TLS_CLIENT_CRL);
+        let zero = |name: &str| (name == ENV_CONCURRENCY_PER_IDENTITY).then(|| "0".to_owned());
+        let error = ServiceConfig::from_lookup(ServiceKind::Intake, zero).expect_err("zero calls serves nobody");
+        assert_eq!(error.variable, ENV_CONCURRENCY_PER_IDENTITY);
+        let defaults = ServiceConfig::from_lookup(ServiceKind::Intake, |_| None).expect("defaults are valid");
+        assert_eq!(defaults.concurrency_per_identity, 64);
+        assert_eq!(defaults.tls_reload_interval, Duration::from_secs(5));
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod feed;
 pub mod grpc_trace;
 pub mod idempotency;
 pub mod identity;
+pub mod limits;
 pub mod paging;
 pub mod peer;
 pub mod policy;
@@ -19,6 +20,7 @@ pub mod service;
 pub mod signal;
 pub mod telemetry;
 pub mod timestamps;
+pub mod tls;
 
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -13,11 +13,7 @@ use anyhow::Context as _;
 use http::{Request, Response};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 use tokio_stream::wrappers::TcpListenerStream;
-use tonic::{
-    body::Body,
-    service::Routes,
-    transport::{Certificate, Identity, Server, ServerTlsConfig},
-};
+use tonic::{body::Body, service::Routes, transport::Server};
 use tonic_health::{ServingStatus, server::HealthReporter};
 use tower::{BoxError, Layer, Service, ServiceBuilder, limit::GlobalConcurrencyLimitLayer, load_shed::LoadShedLayer};
 
@@ -27,7 +23,9 @@ use crate::{
     config::ServiceConfig,
     error::ApiError,
     grpc_trace::ServerTraceLayer,
+    limits::ConcurrencyPerIdentityLayer,
     policy::{Policy, PolicyStore},
+    tls::ServerTls,
 };
 
 /// How long a shed caller is told to wait before retrying.
@@ -136,6 +134,8 @@ async fn serve(
             config.kind.error_domain(),
             audit.clone(),
         ))
+        // One identity's open calls are capped, so it cannot take every slot below from the others.
+        .layer(ConcurrencyPerIdentityLayer::new(config.concurrency_per_identity, config.kind.error_domain()))
         // Overload becomes RESOURCE_EXHAUSTED with RetryInfo rather than a queue that grows.
         .layer(ShedResponseLayer { domain: config.kind.error_domain() })
         .layer(LoadShedLayer::new())
@@ -157,16 +157,16 @@ async fn serve(
         let _ = closing.send(());
     };
 
-    let mut builder = Server::builder();
-    if let Some(tls) = security.tls {
-        builder = builder.tls_config(tls).context("the TLS configuration is not valid")?;
-    }
-    let server = builder
+    let router = Server::builder()
         // Deadline: the caller's grpc-timeout when shorter, this otherwise.
         .timeout(config.request_timeout)
         .layer(layers)
-        .add_routes(routes)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), graceful);
+        .add_routes(routes);
+    // Under mutual TLS the chassis handshakes itself, with the certificates on disk now (tls.rs).
+    let server: Pin<Box<dyn Future<Output = Result<(), tonic::transport::Error>> + Send>> = match security.tls {
+        Some(tls) => Box::pin(router.serve_with_incoming_shutdown(tls.incoming(listener), graceful)),
+        None => Box::pin(router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), graceful)),
+    };
     tokio::pin!(server);
 
     tokio::select! {
@@ -192,7 +192,7 @@ async fn serve(
 struct Security {
     mode: AuthMode,
     policy: PolicyStore,
-    tls: Option<ServerTlsConfig>,
+    tls: Option<ServerTls>,
 }
 
 impl Security {
@@ -201,11 +201,8 @@ impl Security {
     fn from_config(config: &ServiceConfig) -> anyhow::Result<Self> {
         let service = config.kind.name();
         if let Some(files) = &config.tls {
-            let read =
-                |path: &std::path::Path| std::fs::read(path).with_context(|| format!("reading {}", path.display()));
-            let tls = ServerTlsConfig::new()
-                .identity(Identity::from_pem(read(&files.cert)?, read(&files.key)?))
-                .client_ca_root(Certificate::from_pem(read(&files.client_ca)?));
+            let tls = ServerTls::watch(files, config.tls_reload_interval)
+                .with_context(|| format!("{service}: the TLS configuration is not valid"))?;
             let Some(policy_file) = &config.policy_file else {
                 anyhow::bail!("{service}: mutual TLS needs a policy file ({})", crate::config::ENV_POLICY_FILE);
             };

@@ -1,0 +1,258 @@
+//! A limit on the calls each caller identity has open at once, so one agency's burst or its pile of
+//! streams cannot take the whole process's concurrency from every other caller. It sits after the
+//! Guard and counts by the [`Caller`] the Guard put in the request's extensions; calls without one
+//! (health, reflection) are not counted. A call over its identity's limit is RESOURCE_EXHAUSTED
+//! (`CONCURRENCY_LIMITED`) with RetryInfo.
+//!
+//! A call holds its slot until its response body ends or is dropped: a unary call until its answer
+//! is sent, a server stream such as WatchEvents for as long as it is open. A stream the caller
+//! cancels, or whose connection breaks, frees its slot when the server drops it, so no slot is held
+//! past the end of its call.
+
+use std::{
+    collections::HashMap,
+    future::Future,
+    pin::Pin,
+    sync::{Arc, Mutex},
+    task::{Context, Poll, ready},
+    time::Duration,
+};
+
+use http::{Request, Response};
+use http_body::{Body as HttpBody, Frame, SizeHint};
+use tonic::body::Body;
+use tower::{BoxError, Layer, Service};
+
+use crate::{error::ApiError, identity::Caller};
+
+/// What a refused caller is told to wait: a slot frees when one of its own calls ends.
+const RETRY_AFTER: Duration = Duration::from_millis(500);
+
+/// The layer: `limit` open calls per identity, errors in `domain`.
+#[derive(Clone)]
+pub struct ConcurrencyPerIdentityLayer {
+    open: Arc<OpenCalls>,
+    domain: &'static str,
+}
+
+impl ConcurrencyPerIdentityLayer {
+    /// At most `limit` (at least 1) calls open per identity.
+    pub fn new(limit: usize, domain: &'static str) -> Self {
+        Self { open: Arc::new(OpenCalls { limit: limit.max(1), by_identity: Mutex::new(HashMap::new()) }), domain }
+    }
+}
+
+impl<S> Layer<S> for ConcurrencyPerIdentityLayer {
+    type Service = ConcurrencyPerIdentity<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        ConcurrencyPerIdentity { inner, open: self.open.clone(), domain: self.domain }
+    }
+}
+
+/// The service made by [`ConcurrencyPerIdentityLayer`].
+#[derive(Clone)]
+pub struct ConcurrencyPerIdentity<S> {
+    inner: S,
+    open: Arc<OpenCalls>,
+    domain: &'static str,
+}
+
+impl<S, B> Service<Request<B>> for ConcurrencyPerIdentity<S>
+where
+    S: Service<Request<B>, Response = Response<Body>, Error = BoxError>,
+    S::Future: Send + 'static,
+{
+    type Response = Response<Body>;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let Some(identity) = request.extensions().get::<Caller>().map(|caller| caller.identity.clone()) else {
+            return Box::pin(self.inner.call(request));
+        };
+        let Some(slot) = self.open.take(&identity) else {
+            let limit = self.open.limit;
+            tracing::warn!(rpc = %request.uri().path(), identity, limit, "call refused: its identity has every slot open");
+            let status = ApiError::ResourceExhausted {
+                reason: "CONCURRENCY_LIMITED",
+                description: format!("{identity} already has {limit} calls open, its limit; retry when one ends"),
+                retry_after: RETRY_AFTER,
+            }
+            .into_status(self.domain);
+            return Box::pin(async move { Ok(status.into_http()) });
+        };
+        let response = self.inner.call(request);
+        Box::pin(async move {
+            let response = response.await?;
+            Ok(response.map(|body| Body::new(HoldingBody { inner: body, slot: Some(slot) })))
+        })
+    }
+}
+
+/// The calls open per identity.
+struct OpenCalls {
+    limit: usize,
+    by_identity: Mutex<HashMap<String, usize>>,
+}
+
+impl OpenCalls {
+    /// A slot for `identity`, or `None` when it has all of its slots open.
+    fn take(self: &Arc<Self>, identity: &str) -> Option<Slot> {
+        let mut by_identity = self.by_identity.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let open = by_identity.entry(identity.to_owned()).or_insert(0);
+        if *open >= self.limit {
+            return None;
+        }
+        *open += 1;
+        Some(Slot { open_calls: self.clone(), identity: identity.to_owned() })
+    }
+
+    #[cfg(test)]
+    fn open(&self, identity: &str) -> usize {
+        self.by_identity.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(identity).copied().unwrap_or(0)
+    }
+}
+
+/// One open call; dropping it frees the slot.
+struct Slot {
+    open_calls: Arc<OpenCalls>,
+    identity: String,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut by_identity = self.open_calls.by_identity.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(open) = by_identity.get_mut(&self.identity) {
+            *open = open.saturating_sub(1);
+            // Identities that have nothing open take no memory.
+            if *open == 0 {
+                by_identity.remove(&self.identity);
+            }
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A response body holding its call's slot until its last frame, or until it is dropped.
+    struct HoldingBody {
+        #[pin]
+        inner: Body,
+        slot: Option<Slot>,
+    }
+}
+
+impl HttpBody for HoldingBody {
+    type Data = <Body as HttpBody>::Data;
+    type Error = <Body as HttpBody>::Error;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let this = self.project();
+        let frame = ready!(this.inner.poll_frame(cx));
+        if frame.is_none() {
+            this.slot.take();
+        }
+        Poll::Ready(frame)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tonic::{Code, Status};
+    use tonic_types::StatusExt;
+    use tower::{ServiceExt, service_fn};
+
+    use super::*;
+    use crate::identity::IdentitySource;
+
+    fn request_from(identity: &str) -> Request<()> {
+        let mut request =
+            Request::builder().uri("/motcua.intake.v1.IntakeService/WatchEvents").body(()).expect("request");
+        request.extensions_mut().insert(Caller {
+            identity: identity.to_owned(),
+            source: IdentitySource::ClientCertificate,
+            branches: Vec::new(),
+            procedures: Vec::new(),
+        });
+        request
+    }
+
+    type Bytes = <Body as HttpBody>::Data;
+
+    /// A response body of one frame, as a unary answer is.
+    struct OneFrame(bool);
+
+    impl HttpBody for OneFrame {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+            let sent = std::mem::replace(&mut self.0, true);
+            Poll::Ready((!sent).then(|| Ok(Frame::data(Bytes::from_static(b"answer")))))
+        }
+
+        fn is_end_stream(&self) -> bool {
+            self.0
+        }
+    }
+
+    fn limited(
+        layer: &ConcurrencyPerIdentityLayer,
+    ) -> ConcurrencyPerIdentity<
+        impl Service<Request<()>, Response = Response<Body>, Error = BoxError, Future: Send + 'static> + Clone + use<>,
+    > {
+        layer.layer(service_fn(|_: Request<()>| async { Ok::<_, BoxError>(Response::new(Body::new(OneFrame(false)))) }))
+    }
+
+    #[tokio::test]
+    async fn a_call_holds_its_slot_until_its_body_is_done_and_each_identity_counts_apart() {
+        let layer = ConcurrencyPerIdentityLayer::new(2, "intake.motcua");
+        let first = limited(&layer).oneshot(request_from("agency/a")).await.expect("served");
+        let second = limited(&layer).oneshot(request_from("agency/a")).await.expect("served");
+        assert_eq!(layer.open.open("agency/a"), 2);
+
+        let refused = limited(&layer).oneshot(request_from("agency/a")).await.expect("answered");
+        let status = Status::from_header_map(refused.headers()).expect("a gRPC status");
+        assert_eq!(status.code(), Code::ResourceExhausted);
+        let details = status.get_error_details();
+        assert_eq!(details.error_info().expect("ErrorInfo").reason, "CONCURRENCY_LIMITED");
+        assert!(details.retry_info().is_some(), "RetryInfo says when to retry");
+
+        let other = limited(&layer).oneshot(request_from("agency/b")).await.expect("served");
+        assert_eq!(layer.open.open("agency/b"), 1, "another identity has slots of its own");
+
+        // A body read to its end frees the slot; a dropped one (a cancelled stream) does too.
+        let mut body = Box::pin(first.into_body());
+        while std::future::poll_fn(|cx| body.as_mut().poll_frame(cx)).await.is_some() {}
+        assert_eq!(layer.open.open("agency/a"), 1);
+        drop(second);
+        drop(other);
+        assert_eq!(layer.open.open("agency/a"), 0);
+        assert!(layer.open.by_identity.lock().expect("lock").is_empty(), "idle identities are forgotten");
+        limited(&layer).oneshot(request_from("agency/a")).await.expect("served again");
+    }
+
+    #[tokio::test]
+    async fn calls_without_a_caller_are_not_counted() {
+        let layer = ConcurrencyPerIdentityLayer::new(1, "intake.motcua");
+        let request = || Request::builder().uri("/grpc.health.v1.Health/Check").body(()).expect("request");
+        let _held = limited(&layer).oneshot(request()).await.expect("served");
+        let again = limited(&layer).oneshot(request()).await.expect("served");
+        assert!(Status::from_header_map(again.headers()).is_none(), "not refused");
+    }
+}
