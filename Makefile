@@ -17,7 +17,7 @@ DEPLOY_CHECK_TOOLS := $(VENV)/.deploy-check-requirements
 SERVICES := intake signing receipt reporting
 VERSION := $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' Cargo.toml | head -n 1)
 
-.PHONY: help run build test lint fmt buf-lint clean
+.PHONY: help run build test lint fmt buf-lint clean bench
 .PHONY: deploy-check images
 
 help: ## List the targets
@@ -38,6 +38,9 @@ test: ## Run every test, on SQLite and on PostgreSQL ($$MOTCUA_TEST_POSTGRES_URL
 	fi
 	$(CARGO) test --workspace --all-targets
 	$(MAKE) --no-print-directory deploy-check
+
+bench: ## Benchmarks, each printing its ratios from one run (release build; PostgreSQL parts need $$MOTCUA_TEST_POSTGRES_URL)
+	$(CARGO) bench -p motcua-receipt --bench numbering
 
 lint: ## rustfmt, clippy with warnings as errors, buf lint
 	$(CARGO) fmt --all --check

@@ -55,6 +55,8 @@ pub const ENV_INTAKE_SIGNING_URL: &str = "MOTCUA_INTAKE_SIGNING_URL";
 pub const ENV_INTAKE_DOSSIER_CODE_FORMAT: &str = "MOTCUA_INTAKE_DOSSIER_CODE_FORMAT";
 /// Receipt's address of the signing service, which signs every receipt's canonical XML.
 pub const ENV_RECEIPT_SIGNING_URL: &str = "MOTCUA_RECEIPT_SIGNING_URL";
+/// How many concurrent receipts of one series one replica numbers in one transaction (1: one each).
+pub const ENV_RECEIPT_NUMBER_BATCH: &str = "MOTCUA_RECEIPT_NUMBER_BATCH";
 /// reporting: URL of intake, whose event feed it follows.
 pub const ENV_REPORTING_INTAKE_URL: &str = "MOTCUA_REPORTING_INTAKE_URL";
 /// reporting: URL of signing, whose event feed it follows.
@@ -199,6 +201,12 @@ pub const VARIABLES: &[Variable] = &[
         default: "http://127.0.0.1:50052",
         secret: false,
         description: "receipt: URL of the signing service (every receipt is signed there, retried while it is down)",
+    },
+    Variable {
+        name: ENV_RECEIPT_NUMBER_BATCH,
+        default: "64",
+        secret: false,
+        description: "receipt: at most this many concurrent receipts of one series share a transaction and one counter update (1 to 1000; 1 turns batching off)",
     },
     Variable {
         name: ENV_REPORTING_INTAKE_URL,

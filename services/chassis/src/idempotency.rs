@@ -104,10 +104,7 @@ pub async fn claim(transaction: &DatabaseTransaction, key: &RequestKey) -> Resul
     // A concurrent call with the same id committed between our look and our insert.
     match find(transaction, key).await? {
         Some(response) => Ok(Claim::Replay(response)),
-        None => Err(ApiError::Unavailable {
-            reason: "REQUEST_IN_PROGRESS",
-            description: "a call with this request_id is in progress; retry with the same request_id".to_owned(),
-        }),
+        None => Err(in_progress()),
     }
 }
 
@@ -131,6 +128,95 @@ pub async fn complete(transaction: &DatabaseTransaction, key: &RequestKey, respo
     Ok(())
 }
 
+/// What an earlier call with each of `keys` left, in one query, for a batch of calls: its response
+/// (a replay), nothing (a new call), or REQUEST_ID_REUSED. A batch writes its new calls' responses
+/// with [`record_many`] in the transaction that makes their effects.
+pub async fn find_many(
+    connection: &impl ConnectionTrait,
+    keys: &[&RequestKey],
+) -> Result<Vec<Result<Option<Vec<u8>>, ApiError>>, ApiError> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backend = connection.get_database_backend();
+    let list = (1..=keys.len()).map(|index| format!("${index}")).collect::<Vec<_>>().join(", ");
+    let rows = connection
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            placeholders(
+                backend,
+                &format!("SELECT request_id, rpc, body_hash, response FROM request_log WHERE request_id IN ({list})"),
+            ),
+            keys.iter().map(|key| Value::from(key.request_id.clone())),
+        ))
+        .await?;
+    let mut found = std::collections::HashMap::new();
+    for row in rows {
+        let request_id: String = row.try_get("", "request_id")?;
+        let rpc: String = row.try_get("", "rpc")?;
+        let body_hash: String = row.try_get("", "body_hash")?;
+        let response: Vec<u8> = row.try_get("", "response")?;
+        found.insert(request_id, (rpc, body_hash, response));
+    }
+    Ok(keys
+        .iter()
+        .map(|key| match found.get(&key.request_id) {
+            None => Ok(None),
+            Some((rpc, body_hash, _)) if *rpc != key.rpc || *body_hash != key.body_hash => Err(reused()),
+            // A claimed call still in progress in another transaction has no response yet.
+            Some((_, _, response)) if response.is_empty() => Err(in_progress()),
+            Some((_, _, response)) => Ok(Some(response.clone())),
+        })
+        .collect())
+}
+
+/// Records the responses of a batch of new calls in one statement, inside the transaction that made
+/// their effects. Returns whether every id was recorded: `false` means a concurrent call took one of
+/// them first, and the transaction must be rolled back and the batch tried again (its retry then
+/// finds that call's response).
+pub async fn record_many(transaction: &DatabaseTransaction, calls: &[(&RequestKey, &[u8])]) -> Result<bool, DbErr> {
+    if calls.is_empty() {
+        return Ok(true);
+    }
+    let backend = transaction.get_database_backend();
+    let now = chrono::Utc::now();
+    let mut rows = Vec::with_capacity(calls.len());
+    let mut values = Vec::with_capacity(calls.len() * 5);
+    for (index, (key, response)) in calls.iter().enumerate() {
+        let base = index * 5;
+        rows.push(format!("(${}, ${}, ${}, ${}, ${})", base + 1, base + 2, base + 3, base + 4, base + 5));
+        values.extend([
+            Value::from(key.request_id.clone()),
+            Value::from(key.rpc),
+            Value::from(key.body_hash.clone()),
+            Value::from(response.to_vec()),
+            Value::from(now),
+        ]);
+    }
+    let sql = format!(
+        "INSERT INTO request_log (request_id, rpc, body_hash, response, created_at) VALUES {} \
+         ON CONFLICT (request_id) DO NOTHING",
+        rows.join(", ")
+    );
+    let inserted =
+        transaction.execute_raw(Statement::from_sql_and_values(backend, placeholders(backend, &sql), values)).await?;
+    Ok(inserted.rows_affected() == calls.len() as u64)
+}
+
+fn reused() -> ApiError {
+    ApiError::AlreadyExists {
+        reason: "REQUEST_ID_REUSED",
+        description: "this request_id was used for a different request; choose a new request_id".to_owned(),
+    }
+}
+
+fn in_progress() -> ApiError {
+    ApiError::Unavailable {
+        reason: "REQUEST_IN_PROGRESS",
+        description: "a call with this request_id is in progress; retry with the same request_id".to_owned(),
+    }
+}
+
 async fn find(connection: &impl ConnectionTrait, key: &RequestKey) -> Result<Option<Vec<u8>>, ApiError> {
     let backend = connection.get_database_backend();
     let row = connection
@@ -144,10 +230,7 @@ async fn find(connection: &impl ConnectionTrait, key: &RequestKey) -> Result<Opt
     let rpc: String = row.try_get("", "rpc")?;
     let body_hash: String = row.try_get("", "body_hash")?;
     if rpc != key.rpc || body_hash != key.body_hash {
-        return Err(ApiError::AlreadyExists {
-            reason: "REQUEST_ID_REUSED",
-            description: "this request_id was used for a different request; choose a new request_id".to_owned(),
-        });
+        return Err(reused());
     }
     Ok(Some(row.try_get("", "response")?))
 }

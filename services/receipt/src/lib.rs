@@ -36,7 +36,22 @@ impl MotcuaService for Receipt {
             config.variable(motcua_chassis::config::ENV_RECEIPT_SIGNING_URL).unwrap_or(DEFAULT_SIGNING_URL);
         let signing = peers::Signing::connect(config, signing_url)?;
         let signing_due = Arc::new(Notify::new());
-        let state = Arc::new(api::ReceiptState { db, feed, signing_due: signing_due.clone(), signing });
+        let batch = match config.variable(motcua_chassis::config::ENV_RECEIPT_NUMBER_BATCH) {
+            None => store::numbering::DEFAULT_BATCH,
+            Some(value) => value
+                .parse::<usize>()
+                .ok()
+                .filter(|batch| (1..=store::numbering::MAX_BATCH).contains(batch))
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "{} must be a whole number from 1 to {}, not {value:?}",
+                        motcua_chassis::config::ENV_RECEIPT_NUMBER_BATCH,
+                        store::numbering::MAX_BATCH
+                    )
+                })?,
+        };
+        let numbering = store::numbering::Numbering::new(db.clone(), batch);
+        let state = Arc::new(api::ReceiptState { db, feed, signing_due: signing_due.clone(), signing, numbering });
         jobs::spawn_signing(Arc::downgrade(&state), signing_due);
         let server =
             ReceiptServiceServer::new(api::ReceiptApi::new(state)).max_decoding_message_size(config.max_message_bytes);

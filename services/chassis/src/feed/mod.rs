@@ -81,6 +81,39 @@ pub async fn append(connection: &impl ConnectionTrait, event: NewEvent) -> Resul
     Ok(())
 }
 
+/// Appends `events` in one statement through `connection`, as [`append`] appends one: for a batch of
+/// calls committed together. Each event comes with the `traceparent` of the call it belongs to (from
+/// [`crate::grpc_trace::current_traceparent`] in that call's handler), as the batch runs apart from them.
+pub async fn append_many(connection: &impl ConnectionTrait, events: Vec<(NewEvent, String)>) -> Result<(), DbErr> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let backend = connection.get_database_backend();
+    let mut rows = Vec::with_capacity(events.len());
+    let mut values: Vec<Value> = Vec::with_capacity(events.len() * 7);
+    for (index, (event, traceparent)) in events.into_iter().enumerate() {
+        let base = index * 7;
+        rows.push(format!("({})", (base + 1..=base + 7).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")));
+        values.extend([
+            uuid::Uuid::new_v4().to_string().into(),
+            event.occur_time.into(),
+            event.subject.into(),
+            event.request_id.into(),
+            traceparent.into(),
+            event.event_type.into(),
+            event.payload.into(),
+        ]);
+    }
+    let sql = format!(
+        "INSERT INTO events (event_id, occur_time, subject, request_id, traceparent, event_type, payload) VALUES {}",
+        rows.join(", ")
+    );
+    connection
+        .execute_raw(Statement::from_sql_and_values(backend, crate::db::placeholders(backend, &sql), values))
+        .await?;
+    Ok(())
+}
+
 /// A service's feed: the sequencer running in the background, and followers served from it. Cheap to
 /// clone; the sequencer stops when the last clone is dropped.
 #[derive(Clone)]

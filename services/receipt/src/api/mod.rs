@@ -32,6 +32,8 @@ pub struct ReceiptState {
     pub signing_due: Arc<Notify>,
     /// The signing service, which signs each receipt's XML.
     pub signing: crate::peers::Signing,
+    /// Numbers issued receipts, batching the calls that wait on one series.
+    pub numbering: crate::store::numbering::Numbering,
 }
 
 /// The receipt service's handlers.

@@ -15,7 +15,8 @@ use crate::{
     },
     store::{
         Effects, Outcome,
-        receipts::{self as store, Issue, RECEIPT_TYPE, ReceiptFilter},
+        numbering::Order,
+        receipts::{self as store, RECEIPT_TYPE, ReceiptFilter},
         series::{self as series_store, SERIES_TYPE},
     },
 };
@@ -90,19 +91,20 @@ impl ReceiptApi {
         }
         violations.finish()?;
         let Some(content) = content else { return Err(ApiError::internal("validation passed without content")) };
-        let build = |series: &Series, number: i64, _: Option<&Receipt>| issued(series, number, &content, None);
-        let effects = |receipt: &Receipt, _: Option<&Receipt>| Effects {
-            response: pb::IssueReceiptResponse { receipt: Some(convert::receipt(receipt)) }.encode_to_vec(),
-            events: vec![events::issued(receipt, None, key.request_id())],
-        };
-        let issue = Issue {
-            series_id: &series.series_id,
+        let request_id = key.request_id().to_owned();
+        let order = Order {
+            series_id: series.series_id.clone(),
             issue_date: content.issue_date,
             today: today(),
-            original_receipt_id: None,
+            key,
+            build: Box::new(move |series: &Series, number: i64| issued(series, number, &content, None)),
+            effects: Box::new(move |receipt: &Receipt| Effects {
+                response: pb::IssueReceiptResponse { receipt: Some(convert::receipt(receipt)) }.encode_to_vec(),
+                events: vec![events::issued(receipt, None, &request_id)],
+            }),
         };
-        match store::issue(&self.state.db, &key, issue, build, effects).await? {
-            Outcome::Done((receipt, _)) => {
+        match self.state.numbering.issue(order).await? {
+            Outcome::Done(receipt) => {
                 self.committed();
                 tracing::info!(
                     series = %receipt.issued.series_id,

@@ -1,6 +1,7 @@
 //! Receipt's storage: sea-orm entities and the queries the service needs. Transactions live here.
 
 pub mod entities;
+pub mod numbering;
 pub mod receipts;
 pub mod series;
 pub mod signatures;

@@ -213,7 +213,31 @@ async fn find_required(transaction: &DatabaseTransaction, receipt_id: &str) -> R
         .ok_or_else(|| ApiError::not_found(RECEIPT_TYPE, format!("receipts/{receipt_id}")))
 }
 
+/// Stores `issued` with its canonical XML, its digest and a pending signature.
 async fn insert(transaction: &DatabaseTransaction, issued: Issued, request_id: &str) -> Result<Receipt, ApiError> {
+    let (receipt, row) = new_row(issued, request_id)?;
+    receipt::Entity::insert(row).exec_without_returning(transaction).await?;
+    Ok(receipt)
+}
+
+/// Stores every one of `issued`, each as [`insert`] stores one, in one statement.
+pub(super) async fn insert_many(
+    transaction: &DatabaseTransaction,
+    issued: Vec<(Issued, &str)>,
+) -> Result<Vec<Receipt>, ApiError> {
+    let mut receipts = Vec::with_capacity(issued.len());
+    let mut rows = Vec::with_capacity(issued.len());
+    for (issued, request_id) in issued {
+        let (receipt, row) = new_row(issued, request_id)?;
+        receipts.push(receipt);
+        rows.push(row);
+    }
+    receipt::Entity::insert_many(rows).exec_without_returning(transaction).await?;
+    Ok(receipts)
+}
+
+/// A new receipt, issued and unsigned, and its row.
+fn new_row(issued: Issued, request_id: &str) -> Result<(Receipt, receipt::ActiveModel), ApiError> {
     let xml = canonical_xml(&issued);
     let xml_sha256 = Sha256::digest(&xml).to_vec();
     let xml = String::from_utf8(xml).map_err(ApiError::internal)?;
@@ -232,7 +256,7 @@ async fn insert(transaction: &DatabaseTransaction, issued: Issued, request_id: &
         },
     };
     let issued = &receipt.issued;
-    receipt::Entity::insert(receipt::ActiveModel {
+    let row = receipt::ActiveModel {
         id: NotSet,
         receipt_id: Set(issued.receipt_id.clone()),
         series_id: Set(issued.series_id.clone()),
@@ -258,10 +282,8 @@ async fn insert(transaction: &DatabaseTransaction, issued: Issued, request_id: &
         sign_attempts: Set(0),
         sign_last_error: Set(String::new()),
         next_sign_at: Set(issued.issue_time),
-    })
-    .exec(transaction)
-    .await?;
-    Ok(receipt)
+    };
+    Ok((receipt, row))
 }
 
 /// Writes the state and corrections of `changed` if the row's revision is still `revision`.

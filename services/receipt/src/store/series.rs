@@ -205,44 +205,67 @@ pub async fn take_number(
     issue_date: NaiveDate,
     today: NaiveDate,
 ) -> Result<(Series, i64), ApiError> {
+    match take_numbers(transaction, series_id, issue_date, today, 1).await? {
+        Some(taken) => Ok(taken),
+        None => Err(refusal(transaction, series_id, issue_date, today).await?),
+    }
+}
+
+/// Takes the next `count` numbers of `series_id` at once, as [`take_number`] takes one, for receipts
+/// dated `issue_date`: the series as updated and the first of the numbers, or `None` when the series
+/// cannot give them all (closed, too few numbers left, the date out of order or of another year).
+pub async fn take_numbers(
+    transaction: &DatabaseTransaction,
+    series_id: &str,
+    issue_date: NaiveDate,
+    today: NaiveDate,
+    count: i64,
+) -> Result<Option<(Series, i64)>, ApiError> {
+    if issue_date > today || !(1..=MAX_NUMBER).contains(&count) {
+        return Ok(None);
+    }
     let backend = transaction.get_database_backend();
     let day = day_text(issue_date);
     let year: i32 = chrono::Datelike::year(&issue_date);
-    let row = if issue_date <= today {
-        transaction
-            .query_one_raw(Statement::from_sql_and_values(
+    let row = transaction
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            placeholders(
                 backend,
-                placeholders(
-                    backend,
-                    "UPDATE series SET last_number = last_number + 1, last_issue_date = $1 \
-                     WHERE series_id = $2 AND state = $3 AND last_number < $4 AND last_issue_date <= $5 AND year = $6 \
-                     RETURNING id, series_id, branch_code, year, kind, template_symbol, series_symbol, state, \
-                     last_number, last_issue_date, create_time, close_time, close_reason",
-                ),
-                [
-                    Value::from(day.clone()),
-                    Value::from(series_id),
-                    Value::from(SeriesState::Open as i16),
-                    Value::from(MAX_NUMBER),
-                    Value::from(day),
-                    Value::from(year),
-                ],
-            ))
-            .await?
-    } else {
-        None
-    };
-    if let Some(row) = row {
-        let taken = decode(&model_of(&row)?)?;
-        let number = taken.last_number;
-        return Ok((taken, number));
-    }
-    // No number: say why, from the series as it is now.
+                "UPDATE series SET last_number = last_number + $1, last_issue_date = $2 \
+                 WHERE series_id = $3 AND state = $4 AND last_number <= $5 AND last_issue_date <= $6 AND year = $7 \
+                 RETURNING id, series_id, branch_code, year, kind, template_symbol, series_symbol, state, \
+                 last_number, last_issue_date, create_time, close_time, close_reason",
+            ),
+            [
+                Value::from(count),
+                Value::from(day.clone()),
+                Value::from(series_id),
+                Value::from(SeriesState::Open as i16),
+                Value::from(MAX_NUMBER - count),
+                Value::from(day),
+                Value::from(year),
+            ],
+        ))
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let taken = decode(&model_of(&row)?)?;
+    let first = taken.last_number - count + 1;
+    Ok(Some((taken, first)))
+}
+
+/// Why `series_id` gives no number to a receipt dated `issue_date`, from the series as it is now.
+pub async fn refusal(
+    transaction: &DatabaseTransaction,
+    series_id: &str,
+    issue_date: NaiveDate,
+    today: NaiveDate,
+) -> Result<ApiError, ApiError> {
     let Some(found) = find(transaction, series_id).await? else {
-        return Err(ApiError::not_found(SERIES_TYPE, format!("series/{series_id}")));
+        return Ok(ApiError::not_found(SERIES_TYPE, format!("series/{series_id}")));
     };
     let subject = format!("series/{series_id}");
-    Err(match found.check_issue(issue_date, today) {
+    Ok(match found.check_issue(issue_date, today) {
         Err(NumberRefused::Closed) => ApiError::FailedPrecondition {
             reason: "SERIES_CLOSED",
             violation_type: "STATE",
