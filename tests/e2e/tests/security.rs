@@ -1,86 +1,29 @@
-//! Who may call what: intake under mutual TLS with a policy file, callers identified by their client
-//! certificates. A call without a certificate fails, an expired certificate is refused, an identity
-//! the policy does not name is denied everything, an agency cannot read another agency's dossier, and
-//! a caller over its rate is told to retry later.
+//! Who may call what: the four services under mutual TLS with a policy file, callers identified by
+//! their client certificates. A call without a certificate fails, an expired certificate is refused,
+//! an identity the policy does not name is denied everything on every service, an agency cannot read
+//! another agency's dossier, and a caller over its rate or its open calls is told to retry later
+//! while others are served. Revocation and certificate reloading: security_tls.rs.
 
-use std::path::{Path, PathBuf};
+mod security_pki;
+
+use std::path::Path;
 
 use motcua_chassis::{
-    ServiceConfig, ServiceKind,
-    config::TlsFiles,
+    ServiceKind,
     testing::{TestDatabase, start_service_with},
 };
 use motcua_proto::motcua::{
     common::v1::{Applicant, Channel, Citizen, CopyKind, applicant::Kind},
     intake::v1::{self as pb, intake_service_client::IntakeServiceClient},
+    receipt::v1::{self as receipt_pb, receipt_service_client::ReceiptServiceClient},
+    reporting::v1::{self as reporting_pb, reporting_service_client::ReportingServiceClient},
+    signing::v1::{self as signing_pb, signing_service_client::SigningServiceClient},
 };
-use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, SanType, date_time_ymd};
-use tonic::{
-    Code,
-    transport::{Certificate, Channel as GrpcChannel, ClientTlsConfig, Endpoint, Identity},
-};
+use security_pki::{Issued, Pki, eventually};
+use tonic::{Code, transport::Channel as GrpcChannel};
 use tonic_types::StatusExt;
 
 const PROCEDURE: &str = "1.012822";
-
-/// A throw-away CA issuing the server's and the callers' certificates, written to a folder.
-struct Pki {
-    folder: PathBuf,
-    ca_pem: String,
-    issuer: Issuer<'static, KeyPair>,
-}
-
-impl Pki {
-    fn new() -> Self {
-        let folder = std::env::temp_dir().join(format!("motcua-pki-{}-{}", std::process::id(), rand_suffix()));
-        std::fs::create_dir_all(&folder).expect("pki folder");
-        let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        let key = KeyPair::generate().expect("CA key");
-        let ca = params.self_signed(&key).expect("CA certificate");
-        let ca_pem = ca.pem();
-        std::fs::write(folder.join("ca.pem"), &ca_pem).expect("write CA");
-        Self { folder, ca_pem, issuer: Issuer::new(params, key) }
-    }
-
-    /// A certificate for `identity` (a spiffe URI SAN) and `dns` names; expired when `expired`.
-    fn issue(&self, identity: Option<&str>, dns: &[&str], expired: bool) -> (String, String) {
-        let mut params =
-            CertificateParams::new(dns.iter().map(|name| (*name).to_owned()).collect::<Vec<_>>()).expect("params");
-        if let Some(identity) = identity {
-            params
-                .subject_alt_names
-                .push(SanType::URI(format!("spiffe://motcua/{identity}").try_into().expect("an IA5 URI")));
-        }
-        if expired {
-            params.not_before = date_time_ymd(2020, 1, 1);
-            params.not_after = date_time_ymd(2021, 1, 1);
-        }
-        let key = KeyPair::generate().expect("key");
-        let certificate = params.signed_by(&key, &self.issuer).expect("issued");
-        (certificate.pem(), key.serialize_pem())
-    }
-
-    fn write(&self, name: &str, contents: &str) -> PathBuf {
-        let path = self.folder.join(name);
-        std::fs::write(&path, contents).expect("write");
-        path
-    }
-}
-
-impl Drop for Pki {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.folder);
-    }
-}
-
-fn free_loopback_address() -> std::net::SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|listener| listener.local_addr()).expect("a free port")
-}
-
-fn rand_suffix() -> u128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos()
-}
 
 const POLICY: &str = r#"
 identities:
@@ -98,41 +41,17 @@ async fn start_intake(
     policy: &Path,
     rate: u32,
 ) -> motcua_chassis::server::RunningServer {
-    start_intake_with_probe(pki, database, policy, rate, free_loopback_address()).await
-}
-
-async fn start_intake_with_probe(
-    pki: &Pki,
-    database: &TestDatabase,
-    policy: &Path,
-    rate: u32,
-    probe: std::net::SocketAddr,
-) -> motcua_chassis::server::RunningServer {
-    let (cert, key) = pki.issue(Some("service/intake"), &["localhost"], false);
-    let mut config = ServiceConfig::for_local(ServiceKind::Intake, database.url.clone());
-    config.dev_identity = false;
-    config.tls = Some(TlsFiles {
-        cert: pki.write("server.pem", &cert),
-        key: pki.write("server.key", &key),
-        client_ca: pki.folder.join("ca.pem"),
-    });
-    config.policy_file = Some(policy.to_owned());
+    let mut config = pki.service_config(ServiceKind::Intake, &database.url, policy);
     config.rate_limit_per_identity = rate;
-    config.health_listen_addr = Some(probe);
     start_service_with::<motcua_intake::Intake>(config).await
 }
 
 async fn connect(
     pki: &Pki,
     port: u16,
-    client: Option<(String, String)>,
+    client: Option<Issued>,
 ) -> Result<IntakeServiceClient<GrpcChannel>, tonic::transport::Error> {
-    let mut tls = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(&pki.ca_pem)).domain_name("localhost");
-    if let Some((cert, key)) = client {
-        tls = tls.identity(Identity::from_pem(cert, key));
-    }
-    let channel = Endpoint::from_shared(format!("https://localhost:{port}"))?.tls_config(tls)?.connect().await?;
-    Ok(IntakeServiceClient::new(channel))
+    Ok(IntakeServiceClient::new(pki.channel(port, "localhost", client).await?))
 }
 
 async fn file(intake: &mut IntakeServiceClient<GrpcChannel>, request_id: &str) -> Result<pb::Dossier, tonic::Status> {
@@ -173,12 +92,14 @@ async fn only_identified_callers_reach_intake_and_each_agency_sees_its_own_dossi
     let pki = Pki::new();
     let database = TestDatabase::sqlite();
     let policy = pki.write("policy.yaml", POLICY);
-    let config_probe = free_loopback_address();
-    let server = start_intake_with_probe(&pki, &database, &policy, 1000, config_probe).await;
+    let mut config = pki.service_config(ServiceKind::Intake, &database.url, &policy);
+    let config_probe = config.health_listen_addr.expect("a probe port");
+    config.rate_limit_per_identity = 1000;
+    let server = start_service_with::<motcua_intake::Intake>(config).await;
     let port = server.local_addr.port();
 
     // Kubernetes' probes speak plaintext without a certificate: the health port answers them.
-    let probe_channel = Endpoint::from_shared(format!("http://{config_probe}"))
+    let probe_channel = tonic::transport::Endpoint::from_shared(format!("http://{config_probe}"))
         .expect("url")
         .connect()
         .await
@@ -254,5 +175,123 @@ async fn a_caller_over_its_rate_is_told_to_retry_later() {
     let details = status.get_error_details();
     assert_eq!(details.error_info().expect("ErrorInfo").reason, "RATE_LIMITED");
     assert!(details.retry_info().is_some(), "RetryInfo says when to retry");
+    server.stop().await.expect("clean stop");
+}
+
+/// Asserts that `outcome` is PERMISSION_DENIED with reason RPC_NOT_ALLOWED.
+fn assert_not_allowed<T: std::fmt::Debug>(rpc: &str, outcome: Result<T, tonic::Status>) {
+    let status = outcome.expect_err(rpc);
+    assert_eq!(status.code(), Code::PermissionDenied, "{rpc}: {status:?}");
+    assert_eq!(status.get_error_details().error_info().expect("ErrorInfo").reason, "RPC_NOT_ALLOWED", "{rpc}");
+}
+
+#[tokio::test]
+async fn an_identity_the_policy_does_not_name_is_denied_everything_on_every_service() {
+    let pki = Pki::new();
+    let policy = pki.write("policy.yaml", POLICY);
+    let databases = [TestDatabase::sqlite(), TestDatabase::sqlite(), TestDatabase::sqlite(), TestDatabase::sqlite()];
+    let config = |kind: ServiceKind, database: &TestDatabase| pki.service_config(kind, &database.url, &policy);
+    let intake = start_service_with::<motcua_intake::Intake>(config(ServiceKind::Intake, &databases[0])).await;
+    let signing = start_service_with::<motcua_signing::Signing>(config(ServiceKind::Signing, &databases[1])).await;
+    let receipt = start_service_with::<motcua_receipt::Receipt>(config(ServiceKind::Receipt, &databases[2])).await;
+    let reporting =
+        start_service_with::<motcua_reporting::Reporting>(config(ServiceKind::Reporting, &databases[3])).await;
+    let stranger = || Some(pki.issue(Some("agency/so-la"), &[], false));
+    let channel =
+        |server: &motcua_chassis::server::RunningServer| pki.channel(server.local_addr.port(), "localhost", stranger());
+
+    let mut intake_client = IntakeServiceClient::new(channel(&intake).await.expect("TLS connects"));
+    assert_not_allowed("ListProcedures", intake_client.list_procedures(pb::ListProceduresRequest::default()).await);
+    assert_not_allowed("GetDossier", intake_client.get_dossier(pb::GetDossierRequest::default()).await);
+    assert_not_allowed("CreateDossier", intake_client.create_dossier(pb::CreateDossierRequest::default()).await);
+    assert_not_allowed("WatchEvents", intake_client.watch_events(pb::WatchEventsRequest::default()).await);
+    assert_not_allowed(
+        "ListAuditRecords",
+        intake_client.list_audit_records(pb::ListAuditRecordsRequest::default()).await,
+    );
+
+    let mut signing_client = SigningServiceClient::new(channel(&signing).await.expect("TLS connects"));
+    assert_not_allowed(
+        "ListCertificateAuthorities",
+        signing_client.list_certificate_authorities(signing_pb::ListCertificateAuthoritiesRequest::default()).await,
+    );
+    assert_not_allowed("Sign", signing_client.sign(signing_pb::SignRequest::default()).await);
+    assert_not_allowed("GetCrl", signing_client.get_crl(signing_pb::GetCrlRequest::default()).await);
+    assert_not_allowed(
+        "GetCheckpoint",
+        signing_client.get_checkpoint(signing_pb::GetCheckpointRequest::default()).await,
+    );
+    assert_not_allowed("WatchEvents", signing_client.watch_events(signing_pb::WatchEventsRequest::default()).await);
+
+    let mut receipt_client = ReceiptServiceClient::new(channel(&receipt).await.expect("TLS connects"));
+    assert_not_allowed("ListSeries", receipt_client.list_series(receipt_pb::ListSeriesRequest::default()).await);
+    assert_not_allowed("IssueReceipt", receipt_client.issue_receipt(receipt_pb::IssueReceiptRequest::default()).await);
+    assert_not_allowed(
+        "LookupReceipt",
+        receipt_client.lookup_receipt(receipt_pb::LookupReceiptRequest::default()).await,
+    );
+    assert_not_allowed(
+        "GetUsageReport",
+        receipt_client.get_usage_report(receipt_pb::GetUsageReportRequest::default()).await,
+    );
+
+    let mut reporting_client = ReportingServiceClient::new(channel(&reporting).await.expect("TLS connects"));
+    assert_not_allowed("GetSummary", reporting_client.get_summary(reporting_pb::GetSummaryRequest::default()).await);
+    assert_not_allowed(
+        "ListBranchStats",
+        reporting_client.list_branch_stats(reporting_pb::ListBranchStatsRequest::default()).await,
+    );
+    assert_not_allowed(
+        "ExportReport",
+        reporting_client.export_report(reporting_pb::ExportReportRequest::default()).await,
+    );
+    assert_not_allowed(
+        "RebuildProjections",
+        reporting_client.rebuild_projections(reporting_pb::RebuildProjectionsRequest::default()).await,
+    );
+
+    for server in [intake, signing, receipt, reporting] {
+        server.stop().await.expect("clean stop");
+    }
+}
+
+#[tokio::test]
+async fn an_identity_with_every_slot_open_is_told_to_retry_while_another_is_served() {
+    const FOLLOWERS: &str = r#"
+identities:
+  service/reporting:
+    rpcs: ["motcua.intake.v1.IntakeService/*"]
+  staff/cn01:
+    rpcs: ["motcua.intake.v1.IntakeService/*"]
+"#;
+    let pki = Pki::new();
+    let database = TestDatabase::sqlite();
+    let policy = pki.write("policy.yaml", FOLLOWERS);
+    let mut config = pki.service_config(ServiceKind::Intake, &database.url, &policy);
+    config.concurrency_per_identity = 2;
+    let server = start_service_with::<motcua_intake::Intake>(config).await;
+    let port = server.local_addr.port();
+    let mut follower = connect(&pki, port, Some(pki.issue(Some("service/reporting"), &[], false))).await.expect("TLS");
+    let mut staff = connect(&pki, port, Some(pki.issue(Some("staff/cn01"), &[], false))).await.expect("TLS");
+
+    // Two open streams: each holds one of the follower's two slots from its headers until it ends.
+    let first = follower.watch_events(pb::WatchEventsRequest::default()).await.expect("first stream opens");
+    let second = follower.watch_events(pb::WatchEventsRequest::default()).await.expect("second stream opens");
+
+    let status = follower.list_branches(pb::ListBranchesRequest::default()).await.expect_err("every slot is open");
+    assert_eq!(status.code(), Code::ResourceExhausted);
+    let details = status.get_error_details();
+    assert_eq!(details.error_info().expect("ErrorInfo").reason, "CONCURRENCY_LIMITED");
+    assert!(details.retry_info().is_some(), "RetryInfo says when to retry");
+    staff.list_branches(pb::ListBranchesRequest::default()).await.expect("another identity is served meanwhile");
+
+    // A stream the caller drops frees its slot once the server sees it go.
+    drop(first);
+    eventually("a dropped stream frees its slot", || {
+        let mut follower = follower.clone();
+        async move { follower.list_branches(pb::ListBranchesRequest::default()).await.is_ok() }
+    })
+    .await;
+    drop(second);
     server.stop().await.expect("clean stop");
 }
