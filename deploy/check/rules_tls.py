@@ -1,7 +1,8 @@
 """Rules on how the services identify their callers, on the rendered objects of an overlay.
 
 A service refuses to start unless it can read the files its MOTCUA_TLS_CERT, MOTCUA_TLS_KEY,
-MOTCUA_TLS_CLIENT_CA and MOTCUA_POLICY_FILE name (services/chassis/src/server.rs, `Security::from_config`),
+MOTCUA_TLS_CLIENT_CA, MOTCUA_POLICY_FILE and (when set) MOTCUA_TLS_CLIENT_CRL name
+(services/chassis/src/server.rs, `Security::from_config`),
 so every serving container that is given those paths must have a volume mounted where they point. And an
 overlay's policy may add identities to the base's, but must not change what the base grants, and what it
 adds may only read (the dev overlay's trial operator, deploy/trial-tls/policy.yaml).
@@ -18,7 +19,13 @@ from manifests import SERVICES, all_containers, container_env_values, describe, 
 from rules_manifests import workloads
 
 # The files a serving container opens at start-up when these are set.
-FILE_VARIABLES = ("MOTCUA_TLS_CERT", "MOTCUA_TLS_KEY", "MOTCUA_TLS_CLIENT_CA", "MOTCUA_POLICY_FILE")
+FILE_VARIABLES = (
+    "MOTCUA_TLS_CERT",
+    "MOTCUA_TLS_KEY",
+    "MOTCUA_TLS_CLIENT_CA",
+    "MOTCUA_POLICY_FILE",
+    "MOTCUA_TLS_CLIENT_CRL",
+)
 TLS_VARIABLES = FILE_VARIABLES[:3]
 # `motcua-<service> migrate` parses the paths but opens none of them: it applies migrations and exits.
 NON_SERVING_ARGS = (["migrate"],)

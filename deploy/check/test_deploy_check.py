@@ -116,6 +116,22 @@ class CallerIdentity(unittest.TestCase):
         # The migrate Jobs get the same ConfigMaps but open no certificate.
         self.assertFalse(failures_mentioning(failures, "Job "), failures)
 
+    def test_a_revocation_list_with_nothing_mounted_where_it_points_fails(self):
+        objects = render(OVERLAYS["production"])
+        for obj in objects:
+            if obj.get("kind") == "Deployment" and obj["metadata"]["name"] == "motcua-intake":
+                container = obj["spec"]["template"]["spec"]["containers"][0]
+                container["volumeMounts"] = [
+                    mount for mount in container["volumeMounts"] if mount["mountPath"] != "/etc/motcua/crl"
+                ]
+        failures = check_tls_mounts("production", objects)
+        self.assertTrue(
+            failures_mentioning(
+                failures, "Deployment motcua-intake", "MOTCUA_TLS_CLIENT_CRL", "no volume is mounted at /etc/motcua/crl"
+            ),
+            failures,
+        )
+
     def test_every_overlay_mounts_what_its_services_are_given(self):
         for name, directory in OVERLAYS.items():
             self.assertEqual(check_tls_mounts(name, render(directory)), [], name)
