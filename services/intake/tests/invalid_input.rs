@@ -5,17 +5,18 @@
 
 mod common;
 
-use common::{Client, PROCEDURE, citizen, client, create, filing, officer, required_components};
+use common::{Client, PROCEDURE, client, create, filing, officer, required_components};
 use motcua_chassis::testing::{
     TestDatabase,
     invalid_input::{
-        bytes, check_rpc, date, enum_value, int32, int64, name, page_token, request_id, some, text, timestamp,
+        applicant, bytes, check_rpc, date, enum_value, int32, int64, name, page_token, request_id, some, text,
+        timestamp,
     },
     start_service,
 };
 use motcua_intake::Intake;
 use motcua_proto::motcua::{
-    common::v1::{Applicant, Channel, Citizen, Money, Organisation, applicant::Kind},
+    common::v1::{Channel, Money},
     intake::v1::{self as pb, applicant_key, resolve_dossier_request, submitted_component},
 };
 use proptest::prelude::*;
@@ -85,28 +86,6 @@ fn officer_strategy() -> BoxedStrategy<Option<pb::Officer>> {
             display_name,
             unit
         })),
-    ]
-    .boxed()
-}
-
-fn applicant() -> BoxedStrategy<Option<Applicant>> {
-    let identity = prop_oneof![Just(IDENTITY.to_owned()), "[0-9]{11,13}", text()];
-    prop_oneof![
-        Just(None),
-        Just(Some(Applicant { kind: None })),
-        Just(Some(citizen(IDENTITY))),
-        (identity, text(), date(), text(), text()).prop_map(
-            |(identity_number, full_name, date_of_birth, phone, address)| {
-                Some(Applicant {
-                    kind: Some(Kind::Citizen(Citizen { identity_number, full_name, date_of_birth, phone, address })),
-                })
-            }
-        ),
-        (prop_oneof![Just("0101234567".to_owned()), text()], text(), text(), text()).prop_map(
-            |(tax_code, name, address, phone)| Some(Applicant {
-                kind: Some(Kind::Organisation(Organisation { tax_code, name, address, phone })),
-            })
-        ),
     ]
     .boxed()
 }
@@ -231,7 +210,7 @@ fn filing_and_reading_dossiers_answer_any_request_cleanly() {
             branch.clone(),
             procedure.clone(),
             enum_value(),
-            applicant(),
+            applicant(IDENTITY),
             officer_strategy(),
             submitted_components(&known),
         )

@@ -9,7 +9,10 @@
 
 use std::future::Future;
 
-use motcua_proto::google::r#type::Date;
+use motcua_proto::{
+    google::r#type::Date,
+    motcua::common::v1::{Applicant, Citizen, Organisation, applicant::Kind},
+};
 use proptest::{
     prelude::*,
     test_runner::{Config, TestCaseError, TestRunner},
@@ -160,4 +163,33 @@ where
     S::Value: std::fmt::Debug,
 {
     prop::collection::vec(element, 0..=max).boxed()
+}
+
+/// An applicant (or payer): absent, empty, a well-formed citizen of `identity_number` or
+/// organisation, or either with any text in every field.
+pub fn applicant(identity_number: &'static str) -> BoxedStrategy<Option<Applicant>> {
+    let citizen = |identity_number, full_name, date_of_birth, phone, address| {
+        Some(Applicant {
+            kind: Some(Kind::Citizen(Citizen { identity_number, full_name, date_of_birth, phone, address })),
+        })
+    };
+    let identity = prop_oneof![Just(identity_number.to_owned()), "[0-9]{11,13}", text()];
+    let tax_code = prop_oneof![Just("0101234567".to_owned()), Just("0101234567-001".to_owned()), text()];
+    prop_oneof![
+        Just(None),
+        Just(Some(Applicant { kind: None })),
+        Just(citizen(
+            identity_number.to_owned(),
+            "Trần Văn Bình".to_owned(),
+            None,
+            "0912345678".to_owned(),
+            "Số 1 phố Tràng Tiền, Hà Nội".to_owned()
+        )),
+        (identity, text(), date(), text(), text())
+            .prop_map(move |(identity, name, born, phone, address)| citizen(identity, name, born, phone, address)),
+        (tax_code, text(), text(), text()).prop_map(|(tax_code, name, address, phone)| Some(Applicant {
+            kind: Some(Kind::Organisation(Organisation { tax_code, name, address, phone })),
+        })),
+    ]
+    .boxed()
 }
