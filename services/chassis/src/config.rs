@@ -296,7 +296,7 @@ pub const VARIABLES: &[Variable] = &[
         name: ENV_TLS_RELOAD_INTERVAL_MS,
         default: "5000",
         secret: false,
-        description: "how often the TLS certificate, key, CA and CRL files are checked; changes apply to new connections",
+        description: "how often the TLS certificate, key, CA and CRL are re-read; changes apply to new connections",
     },
     Variable {
         name: ENV_DEV_IDENTITY,
@@ -320,7 +320,7 @@ pub const VARIABLES: &[Variable] = &[
         name: ENV_CONCURRENCY_PER_IDENTITY,
         default: "64",
         secret: false,
-        description: "calls one caller identity may have open at once, a stream until it ends; more is RESOURCE_EXHAUSTED",
+        description: "calls one caller identity may have open at once (a stream until it ends); more is refused",
     },
     Variable {
         name: ENV_OTEL_EXPORTER_OTLP_ENDPOINT,

@@ -77,7 +77,8 @@ where
         };
         let Some(slot) = self.open.take(&identity) else {
             let limit = self.open.limit;
-            tracing::warn!(rpc = %request.uri().path(), identity, limit, "call refused: its identity has every slot open");
+            let rpc = request.uri().path();
+            tracing::warn!(rpc, identity, limit, "call refused: its identity has every slot open");
             let status = ApiError::ResourceExhausted {
                 reason: "CONCURRENCY_LIMITED",
                 description: format!("{identity} already has {limit} calls open, its limit; retry when one ends"),
