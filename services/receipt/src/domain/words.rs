@@ -180,4 +180,72 @@ mod tests {
         }
         assert!(amount_in_words(u64::MAX).ends_with(" đồng"));
     }
+
+    /// Reads words back into the amount, independently of how they were made: digits wait for the
+    /// word that places them (`mươi`, `trăm`), `nghìn` and `triệu` close a group, `tỷ` multiplies
+    /// everything read so far.
+    fn read_back(words: &str) -> Option<u128> {
+        let (mut billions, mut below_billion, mut group, mut digit) = (0u128, 0u128, 0u128, 0u128);
+        for word in words.strip_suffix(" đồng")?.to_lowercase().split(' ') {
+            match word {
+                "không" => digit = 0,
+                "một" | "mốt" => digit = 1,
+                "hai" => digit = 2,
+                "ba" => digit = 3,
+                "bốn" | "tư" => digit = 4,
+                "năm" | "lăm" => digit = 5,
+                "sáu" => digit = 6,
+                "bảy" => digit = 7,
+                "tám" => digit = 8,
+                "chín" => digit = 9,
+                "linh" => {}
+                "mười" => group += 10,
+                "mươi" => group += std::mem::take(&mut digit) * 10,
+                "trăm" => group += std::mem::take(&mut digit) * 100,
+                "nghìn" => below_billion += (std::mem::take(&mut group) + std::mem::take(&mut digit)) * 1_000,
+                "triệu" => below_billion += (std::mem::take(&mut group) + std::mem::take(&mut digit)) * 1_000_000,
+                "tỷ" => {
+                    let read =
+                        std::mem::take(&mut below_billion) + std::mem::take(&mut group) + std::mem::take(&mut digit);
+                    billions = (billions + read) * 1_000_000_000;
+                }
+                _ => return None,
+            }
+        }
+        Some(billions + below_billion + group + digit)
+    }
+
+    #[test]
+    fn every_amount_reads_capitalised_ends_in_dong_and_reads_back_to_itself() {
+        use proptest::{
+            prelude::*,
+            test_runner::{Config, TestRunner},
+        };
+        // Receipts print the words of a total's magnitude (an adjustment's may be negative): every i64's
+        // magnitude, every u64, and the round amounts receipts carry.
+        let amount = prop_oneof![
+            any::<i64>().prop_map(i64::unsigned_abs),
+            any::<u64>(),
+            (0u64..1_000, 0u32..=18).prop_map(|(digits, zeros)| digits.saturating_mul(10u64.pow(zeros))),
+            Just(i64::MIN.unsigned_abs()),
+            Just(u64::MAX),
+        ];
+        TestRunner::new(Config { cases: 512, failure_persistence: None, ..Config::default() })
+            .run(&amount, |dong| {
+                let words = amount_in_words(dong);
+                prop_assert!(words.chars().next().is_some_and(char::is_uppercase), "{}", words);
+                prop_assert!(words.ends_with(" đồng"), "{}", words);
+                prop_assert!(!words.contains("  "), "{}", words);
+                prop_assert_eq!(read_back(&words), Some(u128::from(dong)), "{}", words);
+                Ok(())
+            })
+            .expect("every amount has words that say it");
+    }
+
+    #[test]
+    fn the_words_read_back_for_the_known_amounts() {
+        for dong in [0, 5, 15, 21, 105, 1_001, 1_050_000, 2_021_000, 1_000_000_001, 5_003_000_000_000, u64::MAX] {
+            assert_eq!(read_back(&amount_in_words(dong)), Some(u128::from(dong)), "{dong}");
+        }
+    }
 }
