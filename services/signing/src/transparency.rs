@@ -48,8 +48,13 @@ pub struct TransparencyLog {
 }
 
 impl TransparencyLog {
-    /// Opens the log in `db`, making its key on first start.
+    /// Opens the log in `db`, making its key on first start. The origin must be a valid signed-note
+    /// key name, or no client could read the checkpoints.
     pub async fn open(db: DatabaseConnection, origin: String, encryption: &KeyEncryption) -> anyhow::Result<Self> {
+        anyhow::ensure!(
+            checkpoint::is_valid_key_name(&origin),
+            "the log origin {origin:?} must be non-empty, without spaces or '+' (c2sp.org/tlog-checkpoint)"
+        );
         let row = store::log::log_key(&db, || {
             let key = SigningKey::generate(&mut OsRng);
             let der = key.to_pkcs8_der().map_err(|error| DbErr::Custom(error.to_string()))?;
@@ -134,5 +139,20 @@ impl TransparencyLog {
             *found = Some(error.to_string());
         }
         error
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_origin_that_checkpoints_could_not_carry_is_refused_before_the_database_is_touched() {
+        let db = sea_orm::Database::connect("sqlite::memory:").await.expect("an in-memory database");
+        for origin in ["", "motcua example/log", "motcua.example/log+1"] {
+            let opened = TransparencyLog::open(db.clone(), origin.to_owned(), &KeyEncryption::new("secret")).await;
+            let error = opened.err().expect("refused").to_string();
+            assert!(error.contains("log origin"), "{origin:?}: {error}");
+        }
     }
 }
