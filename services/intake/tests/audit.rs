@@ -345,3 +345,28 @@ async fn a_call_the_policy_does_not_grant_is_recorded_as_denied() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_oversized_request_id_is_refused_by_its_handler_and_still_recorded() {
+    on_every_database(|database| async move {
+        let server = start_service::<Intake>(&database).await;
+        let mut intake = client(server.local_addr).await;
+        let mut request = filing(&mut intake, "CN06", Channel::InPerson, "001099012345").await;
+        request.request_id = "x".repeat(300);
+        let refused = intake.create_dossier(from("staff/cn06", request)).await.expect_err("not a request id");
+        assert_eq!(
+            refused.code(),
+            Code::InvalidArgument,
+            "{}: the handler's answer, not the trail's",
+            database.backend
+        );
+
+        let records =
+            trail(&mut intake, pb::ListAuditRecordsRequest { rpc: CREATE.to_owned(), ..Default::default() }).await;
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].status_code, Code::InvalidArgument as i32);
+        assert_eq!(records[0].request_id, "x".repeat(100), "cut to its column");
+        server.stop().await.expect("clean stop");
+    })
+    .await;
+}

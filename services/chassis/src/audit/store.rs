@@ -7,6 +7,9 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement, Transaction
 use super::{Entry, is_trace_id, trail_identity};
 use crate::{error::ApiError, paging, timestamps};
 
+/// How many subjects one INSERT writes.
+const SUBJECTS_PER_STATEMENT: usize = 100;
+
 /// Appends `entry`, answered at `time`, and returns its sequence.
 pub(super) async fn append(db: &DatabaseConnection, time: DateTime<Utc>, entry: &Entry) -> Result<i64, DbErr> {
     let backend = db.get_database_backend();
@@ -17,30 +20,41 @@ pub(super) async fn append(db: &DatabaseConnection, time: DateTime<Utc>, entry: 
          (time, identity, actor_id, rpc, action, request_id, trace_id, status_code, error_reason) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     );
+    // What callers supply is cut to its column, so that an oversized request id is refused by its
+    // handler, not turned into an audit failure.
     let values: Vec<Value> = vec![
         time.into(),
-        entry.identity.clone().into(),
-        entry.facts.actor_id.clone().into(),
-        entry.rpc.clone().into(),
+        clip(&entry.identity, 150).into(),
+        clip(&entry.facts.actor_id, 100).into(),
+        clip(&entry.rpc, 200).into(),
         (entry.action as i32 as i16).into(),
-        entry.facts.request_id.clone().into(),
-        entry.trace_id.clone().into(),
+        clip(&entry.facts.request_id, 100).into(),
+        clip(&entry.trace_id, 32).into(),
         entry.status_code.into(),
-        entry.error_reason.clone().into(),
+        clip(&entry.error_reason, 100).into(),
     ];
     let row = transaction
         .query_one_raw(Statement::from_sql_and_values(backend, sql, values))
         .await?
         .ok_or_else(|| DbErr::Custom("INSERT ... RETURNING id returned no row".to_owned()))?;
     let sequence: i64 = row.try_get("", "id")?;
-    let subject_sql = crate::db::placeholders(
-        backend,
-        "INSERT INTO audit_record_subjects (record_id, position, subject) VALUES ($1, $2, $3)",
-    );
-    for (position, subject) in entry.facts.subjects.iter().enumerate() {
-        let position = i32::try_from(position).unwrap_or(i32::MAX);
-        let values: Vec<Value> = vec![sequence.into(), position.into(), subject.clone().into()];
-        transaction.execute_raw(Statement::from_sql_and_values(backend, subject_sql.clone(), values)).await?;
+    // A listing names up to a page of resources: a statement per hundred, not per subject.
+    let subjects: Vec<(i32, &String)> =
+        entry.facts.subjects.iter().enumerate().map(|(position, subject)| (position as i32, subject)).collect();
+    for chunk in subjects.chunks(SUBJECTS_PER_STATEMENT) {
+        let rows = (0..chunk.len())
+            .map(|row| format!("(${}, ${}, ${})", 3 * row + 1, 3 * row + 2, 3 * row + 3))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = crate::db::placeholders(
+            backend,
+            &format!("INSERT INTO audit_record_subjects (record_id, position, subject) VALUES {rows}"),
+        );
+        let values: Vec<Value> = chunk
+            .iter()
+            .flat_map(|(position, subject)| [sequence.into(), (*position).into(), (*subject).clone().into()])
+            .collect();
+        transaction.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
     }
     transaction.commit().await?;
     Ok(sequence)
@@ -251,6 +265,15 @@ async fn attach_subjects(db: &DatabaseConnection, records: &mut [AuditRecord]) -
     Ok(())
 }
 
+/// `text` cut to at most `limit` bytes, on a character boundary.
+fn clip(text: &str, limit: usize) -> String {
+    let mut end = text.len().min(limit);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}
+
 /// Numbers each bare `$` placeholder of `sql` in order: `$1`, `$2` ...
 fn number_placeholders(sql: &str) -> String {
     let mut numbered = String::with_capacity(sql.len() + 16);
@@ -268,6 +291,13 @@ fn number_placeholders(sql: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clipping_keeps_whole_characters() {
+        assert_eq!(clip("abc", 2), "ab");
+        assert_eq!(clip("Việt", 3), "Vi");
+        assert_eq!(clip("short", 100), "short");
+    }
 
     #[test]
     fn bare_placeholders_are_numbered_in_order() {
