@@ -1,7 +1,7 @@
 //! The applicants' data stores: adding a digitized document with its extracted fields, reading it, and
 //! listing an owner's documents so an officer looks there before asking for a paper again.
 
-use motcua_chassis::{ApiError, idempotency::RequestKey, paging, timestamps};
+use motcua_chassis::{ApiError, idempotency::RequestKey, identity::Caller, paging, timestamps};
 use motcua_proto::{
     google::r#type::Date,
     motcua::intake::v1::{self as pb, intake_event::Payload},
@@ -17,7 +17,7 @@ use crate::{
     },
     store::{
         documents::{self, DocumentRecord},
-        dossiers::Outcome,
+        dossiers::{self, Outcome},
     },
 };
 
@@ -25,8 +25,42 @@ use crate::{
 const MAX_EXTRACTED_FIELDS: usize = 200;
 
 impl IntakeApi {
+    /// Whether `caller` may reach a document whose origin is the dossier `origin_dossier_code`: the
+    /// center's staff and services (unrestricted) every document; an identity the policy limits (an
+    /// agency, a branch) only those of dossiers it may read, and to add one, of its branches.
+    async fn check_document_access(
+        &self,
+        caller: &Caller,
+        origin_dossier_code: &str,
+        adding: bool,
+    ) -> Result<(), ApiError> {
+        if !caller.is_restricted() {
+            return Ok(());
+        }
+        let dossier = match origin_dossier_code {
+            "" => None,
+            code => dossiers::find(&self.state.db, code).await?.map(|record| record.dossier),
+        };
+        let allowed = dossier.is_some_and(|dossier| {
+            caller.may_read_dossier(&dossier.submitter_identity, &dossier.procedure_code)
+                && (!adding || caller.may_act_for_branch(&dossier.branch_code))
+        });
+        if allowed {
+            Ok(())
+        } else {
+            Err(ApiError::PermissionDenied {
+                reason: "DOCUMENT_NOT_ALLOWED",
+                description: format!(
+                    "{} may reach only the documents of dossiers it may read (origin_dossier_code)",
+                    caller.identity
+                ),
+            })
+        }
+    }
+
     pub(super) async fn add_document(
         &self,
+        caller: Caller,
         request: pb::AddDocumentRequest,
     ) -> Result<pb::AddDocumentResponse, ApiError> {
         let key = RequestKey::new(&request.request_id, "AddDocument", &request.encode_to_vec())?;
@@ -56,6 +90,7 @@ impl IntakeApi {
         let Some((owner_key, owner_is_organisation)) = owner else {
             return Err(ApiError::internal("validation passed without an owner"));
         };
+        self.check_document_access(&caller, &request.origin_dossier_code, true).await?;
 
         let stored = StoredDocument {
             document_id: uuid_v4(),
@@ -118,20 +153,34 @@ impl IntakeApi {
         }
     }
 
-    pub(super) async fn get_document(&self, request: pb::GetDocumentRequest) -> Result<pb::Document, ApiError> {
+    pub(super) async fn get_document(
+        &self,
+        caller: Caller,
+        request: pb::GetDocumentRequest,
+    ) -> Result<pb::Document, ApiError> {
         let Some(document_id) = document::parse_name(&request.name) else {
             return Err(ApiError::invalid("INVALID_NAME", "name", "expected documents/{document_id}"));
         };
         let Some(record) = documents::find(&self.state.db, document_id).await? else {
             return Err(ApiError::not_found("motcua.intake.v1.Document", request.name));
         };
+        self.check_document_access(&caller, &record.document.origin_dossier_code, false).await?;
         Ok(document_to_proto(&record, request.view == pb::DocumentView::Full as i32))
     }
 
+    /// An owner's documents. Only for unrestricted callers: an applicant's data store spans every
+    /// agency's procedures, so an identity the policy limits reads documents one by one, by dossier.
     pub(super) async fn list_applicant_documents(
         &self,
+        caller: Caller,
         request: pb::ListApplicantDocumentsRequest,
     ) -> Result<pb::ListApplicantDocumentsResponse, ApiError> {
+        if caller.is_restricted() {
+            return Err(ApiError::PermissionDenied {
+                reason: "DOCUMENTS_NOT_ALLOWED",
+                description: format!("{} may not list an applicant's documents across agencies", caller.identity),
+            });
+        }
         let page_size = paging::page_size(request.page_size)?;
         let mut violations = Violations::default();
         let owner = owner_key(&mut violations, "owner", request.owner);

@@ -265,12 +265,18 @@ impl IntakeService for IntakeApi {
 
     async fn add_document(&self, request: Request<pb::AddDocumentRequest>) -> Reply<pb::AddDocumentResponse> {
         let note = audit::noted(&request);
-        self.add_document(request.into_inner()).await.map(|answer| Response::new(note.answered(answer))).map_err(status)
+        self.add_document(caller(&request)?, request.into_inner())
+            .await
+            .map(|answer| Response::new(note.answered(answer)))
+            .map_err(status)
     }
 
     async fn get_document(&self, request: Request<pb::GetDocumentRequest>) -> Reply<pb::Document> {
         let note = audit::noted(&request);
-        self.get_document(request.into_inner()).await.map(|answer| Response::new(note.answered(answer))).map_err(status)
+        self.get_document(caller(&request)?, request.into_inner())
+            .await
+            .map(|answer| Response::new(note.answered(answer)))
+            .map_err(status)
     }
 
     async fn list_applicant_documents(
@@ -278,7 +284,7 @@ impl IntakeService for IntakeApi {
         request: Request<pb::ListApplicantDocumentsRequest>,
     ) -> Reply<pb::ListApplicantDocumentsResponse> {
         let note = audit::noted(&request);
-        self.list_applicant_documents(request.into_inner())
+        self.list_applicant_documents(caller(&request)?, request.into_inner())
             .await
             .map(|answer| Response::new(note.answered(answer)))
             .map_err(status)

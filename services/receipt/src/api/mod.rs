@@ -127,7 +127,7 @@ impl ReceiptService for ReceiptApi {
 
     async fn get_receipt(&self, request: Request<pb::GetReceiptRequest>) -> Reply<pb::Receipt> {
         let note = audit::noted(&request);
-        self.get_receipt_handler(request.into_inner())
+        self.get_receipt_handler(caller(&request)?, request.into_inner())
             .await
             .map(|answer| Response::new(note.answered(answer)))
             .map_err(status)
@@ -135,7 +135,7 @@ impl ReceiptService for ReceiptApi {
 
     async fn list_receipts(&self, request: Request<pb::ListReceiptsRequest>) -> Reply<pb::ListReceiptsResponse> {
         let note = audit::noted(&request);
-        self.list_receipts_handler(request.into_inner())
+        self.list_receipts_handler(caller(&request)?, request.into_inner())
             .await
             .map(|answer| Response::new(note.answered(answer)))
             .map_err(status)
@@ -171,14 +171,14 @@ impl ReceiptService for ReceiptApi {
 
     async fn render_receipt(&self, request: Request<pb::RenderReceiptRequest>) -> Reply<pb::RenderReceiptResponse> {
         let note = audit::noted(&request);
-        self.render_receipt_handler(request.into_inner())
+        self.render_receipt_handler(caller(&request)?, request.into_inner())
             .await
             .map(|answer| Response::new(note.answered(answer)))
             .map_err(status)
     }
 
     async fn get_usage_report(&self, request: Request<pb::GetUsageReportRequest>) -> Reply<pb::GetUsageReportResponse> {
-        self.get_usage_report_handler(request.into_inner()).await.map(Response::new).map_err(status)
+        self.get_usage_report_handler(caller(&request)?, request.into_inner()).await.map(Response::new).map_err(status)
     }
 
     async fn watch_events(&self, request: Request<pb::WatchEventsRequest>) -> Reply<WatchStream> {

@@ -134,12 +134,21 @@ impl ReceiptApi {
             .ok_or_else(|| ApiError::not_found(RECEIPT_TYPE, name.to_owned()))
     }
 
-    pub(super) async fn get_receipt_handler(&self, request: pb::GetReceiptRequest) -> Result<pb::Receipt, ApiError> {
-        Ok(convert::receipt(&self.receipt_named("name", &request.name).await?))
+    /// A receipt, to a caller that may act for its branch: its payer is personal data.
+    pub(super) async fn get_receipt_handler(
+        &self,
+        caller: Caller,
+        request: pb::GetReceiptRequest,
+    ) -> Result<pb::Receipt, ApiError> {
+        let receipt = self.receipt_named("name", &request.name).await?;
+        check_branch(&caller, &receipt.issued.branch_code)?;
+        Ok(convert::receipt(&receipt))
     }
 
+    /// Receipts matching the request's filters, of the branches the caller may act for.
     pub(super) async fn list_receipts_handler(
         &self,
+        caller: Caller,
         request: pb::ListReceiptsRequest,
     ) -> Result<pb::ListReceiptsResponse, ApiError> {
         let page_size = paging::page_size(request.page_size)?;
@@ -180,6 +189,7 @@ impl ReceiptApi {
             dossier_code: Some(request.dossier_code).filter(|code| !code.is_empty()),
             kind,
             state,
+            branch_codes: caller.branches.clone(),
         };
         let filter_text = format!("{filter:?}");
         let before_id = match paging::decode_token(&request.page_token, &filter_text)? {

@@ -1,9 +1,9 @@
 //! Rendering and reporting handlers: a receipt as PDF or as its canonical XML, and the usage report.
 
-use motcua_chassis::ApiError;
+use motcua_chassis::{ApiError, identity::Caller};
 use motcua_proto::motcua::receipt::v1 as pb;
 
-use super::{ReceiptApi, convert, validate::Violations};
+use super::{ReceiptApi, check_branch, convert, validate::Violations};
 use crate::{
     domain::series::{ReceiptKind, number_text},
     render,
@@ -17,6 +17,7 @@ use crate::{
 impl ReceiptApi {
     pub(super) async fn render_receipt_handler(
         &self,
+        caller: Caller,
         request: pb::RenderReceiptRequest,
     ) -> Result<pb::RenderReceiptResponse, ApiError> {
         let mut violations = Violations::default();
@@ -30,6 +31,7 @@ impl ReceiptApi {
         let (receipt, xml) = store::find_with_xml(&self.state.db, receipt_id.unwrap_or_default())
             .await?
             .ok_or_else(|| ApiError::not_found(RECEIPT_TYPE, request.name.clone()))?;
+        check_branch(&caller, &receipt.issued.branch_code)?;
         let issued = &receipt.issued;
         let base_name = format!(
             "{}-{}-{}",
@@ -56,8 +58,10 @@ impl ReceiptApi {
         }
     }
 
+    /// The usage of the series matching the request, of the branches the caller may act for.
     pub(super) async fn get_usage_report_handler(
         &self,
+        caller: Caller,
         request: pb::GetUsageReportRequest,
     ) -> Result<pb::GetUsageReportResponse, ApiError> {
         let mut violations = Violations::default();
@@ -97,7 +101,11 @@ impl ReceiptApi {
             kind,
             state: None,
         };
-        let rows = usage::report(&self.state.db, &filter, series_id, start, end).await?;
+        if let Some(branch_code) = &filter.branch_code {
+            check_branch(&caller, branch_code)?;
+        }
+        let mut rows = usage::report(&self.state.db, &filter, series_id, start, end).await?;
+        rows.retain(|row| caller.may_act_for_branch(&row.series.branch_code));
         Ok(pb::GetUsageReportResponse {
             start_date: Some(convert::date(start)),
             end_date: Some(convert::date(end)),

@@ -57,6 +57,8 @@ pub struct ReceiptFilter {
     pub kind: Option<ReceiptKind>,
     /// Only this state.
     pub state: Option<ReceiptState>,
+    /// Only these branches (the caller's); empty means every branch.
+    pub branch_codes: Vec<String>,
 }
 
 /// What an issue numbers: the series, the date, and for a correction the receipt it corrects.
@@ -195,6 +197,9 @@ pub async fn list(
     }
     if let Some(state) = filter.state {
         condition = condition.add(receipt::Column::State.eq(state as i16));
+    }
+    if !filter.branch_codes.is_empty() {
+        condition = condition.add(receipt::Column::BranchCode.is_in(filter.branch_codes.iter().map(String::as_str)));
     }
     receipt::Entity::find()
         .filter(condition)

@@ -8,7 +8,7 @@ mod export;
 use std::{collections::BTreeMap, sync::Arc};
 
 use chrono::{NaiveDate, Utc};
-use motcua_chassis::{ApiError, ServiceKind, paging, timestamps};
+use motcua_chassis::{ApiError, ServiceKind, identity::Caller, paging, timestamps};
 use motcua_proto::motcua::{
     intake::v1::ListBranchesRequest, reporting::v1 as pb, reporting::v1::reporting_service_server::ReportingService,
 };
@@ -52,6 +52,32 @@ impl ReportingApi {
 /// The status of an error of reporting's.
 fn status(error: ApiError) -> Status {
     error.into_status(ServiceKind::Reporting.error_domain())
+}
+
+/// The caller the chassis's guard established; every guarded request has one.
+fn caller<T>(request: &Request<T>) -> Result<Caller, Status> {
+    request.extensions().get::<Caller>().cloned().ok_or_else(|| {
+        status(ApiError::Unauthenticated {
+            reason: "NO_IDENTITY",
+            description: "the call was not identified".to_owned(),
+        })
+    })
+}
+
+/// PERMISSION_DENIED unless `caller` may see figures of `branch_code`: a caller the policy limits to
+/// some branches must name one of them (the whole center's figures, an empty code, are not its to see).
+fn check_branch(caller: &Caller, branch_code: &str) -> Result<(), ApiError> {
+    if caller.branches.is_empty() || (!branch_code.is_empty() && caller.may_act_for_branch(branch_code)) {
+        return Ok(());
+    }
+    Err(ApiError::PermissionDenied {
+        reason: "BRANCH_NOT_ALLOWED",
+        description: if branch_code.is_empty() {
+            format!("{} may see only its branches' figures: name one in branch_code", caller.identity)
+        } else {
+            format!("{} may not see the figures of branch {branch_code}", caller.identity)
+        },
+    })
 }
 
 fn database(error: sea_orm::DbErr) -> ApiError {
@@ -158,8 +184,10 @@ fn order(order_by: &str) -> Result<(String, bool), ApiError> {
 #[tonic::async_trait]
 impl ReportingService for ReportingApi {
     async fn get_summary(&self, request: Request<pb::GetSummaryRequest>) -> Reply<pb::GetSummaryResponse> {
+        let caller = caller(&request)?;
         let request = request.into_inner();
         let result = async {
+            check_branch(&caller, &request.branch_code)?;
             let (first, last) = convert::period(request.period.as_ref(), "period")?;
             let filter =
                 convert::filter(&request.branch_code, &request.procedure_code, request.level, request.channel)?;
@@ -182,6 +210,7 @@ impl ReportingService for ReportingApi {
         &self,
         request: Request<pb::ListBranchStatsRequest>,
     ) -> Reply<pb::ListBranchStatsResponse> {
+        let caller = caller(&request)?;
         let request = request.into_inner();
         let result = async {
             let page_size = paging::page_size(request.page_size)?;
@@ -197,6 +226,10 @@ impl ReportingService for ReportingApi {
             };
             let mut rows = Vec::new();
             for (branch_code, totals) in self.state.totals_by_branch(first, last, &filter).await? {
+                // A caller limited to some branches sees their rows only.
+                if !caller.may_act_for_branch(&branch_code) {
+                    continue;
+                }
                 let score = index::compute(&totals, &self.state.weights).score;
                 rows.push(BranchRow {
                     stats: pb::BranchStats {
@@ -244,8 +277,10 @@ impl ReportingService for ReportingApi {
         &self,
         request: Request<pb::GetServiceIndexRequest>,
     ) -> Reply<pb::GetServiceIndexResponse> {
+        let caller = caller(&request)?;
         let request = request.into_inner();
         let result = async {
+            check_branch(&caller, &request.branch_code)?;
             let (first, last) = convert::period(request.period.as_ref(), "period")?;
             let filter = convert::filter(&request.branch_code, "", 0, 0)?;
             let totals =
@@ -261,7 +296,10 @@ impl ReportingService for ReportingApi {
     }
 
     async fn export_report(&self, request: Request<pb::ExportReportRequest>) -> Reply<export::ExportStream> {
-        export::export(self.state.clone(), request.into_inner()).await.map(Response::new).map_err(status)
+        let caller = caller(&request)?;
+        let request = request.into_inner();
+        check_branch(&caller, &request.branch_code).map_err(status)?;
+        export::export(self.state.clone(), request).await.map(Response::new).map_err(status)
     }
 
     async fn get_ingestion_status(
