@@ -8,9 +8,10 @@
 //!
 //! Twice, on two loopback addresses of their own: with the log filter operators run (`info`, the
 //! default when `MOTCUA_LOG` is unset), and with `debug`, what an SRE turns on to troubleshoot, which
-//! covers `info,motcua=debug` and every library's debug lines (sea-orm's statements among them). The
-//! spans are the same in both: the trace exporter takes spans and events of every level whatever the
-//! log filter.
+//! covers `info,motcua=debug` and every library's debug lines. The spans are the same in both: the
+//! trace exporter takes spans and events of every level (some 30 000 spans a run, most of their events
+//! TRACE lines of libraries) whatever the log filter. The binary is built by cargo
+//! on first use (`process::motcua_binary`).
 
 #[path = "personal_data/citizens.rs"]
 mod citizens;
