@@ -153,12 +153,18 @@ impl SigningService for SigningApi {
 
     async fn sign(&self, request: Request<pb::SignRequest>) -> Result<Response<pb::SignResponse>, Status> {
         let note = audit::noted(&request);
-        signing::sign(&self.state, request.into_inner()).await.map(|answer| Response::new(note.answered(answer)))
+        let caller = signing::caller(&request)?;
+        signing::sign(&self.state, &caller, request.into_inner())
+            .await
+            .map(|answer| Response::new(note.answered(answer)))
     }
 
     async fn seal(&self, request: Request<pb::SealRequest>) -> Result<Response<pb::SealResponse>, Status> {
         let note = audit::noted(&request);
-        signing::seal(&self.state, request.into_inner()).await.map(|answer| Response::new(note.answered(answer)))
+        let caller = signing::caller(&request)?;
+        signing::seal(&self.state, &caller, request.into_inner())
+            .await
+            .map(|answer| Response::new(note.answered(answer)))
     }
 
     async fn get_signature(

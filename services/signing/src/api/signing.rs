@@ -5,7 +5,7 @@
 use std::time::SystemTime;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
-use motcua_chassis::{ApiError, FieldViolation, idempotency::RequestKey, timestamps};
+use motcua_chassis::{ApiError, FieldViolation, idempotency::RequestKey, identity::Caller, timestamps};
 use motcua_proto::motcua::signing::v1::{self as pb, seal_request, sign_request, signing_event::Payload};
 use prost::Message;
 use sea_orm::DatabaseTransaction;
@@ -113,7 +113,29 @@ async fn append_after_revocation_check(
     Ok(log_index)
 }
 
-pub(super) async fn sign(state: &State, request: pb::SignRequest) -> Result<pb::SignResponse, Status> {
+/// The caller the chassis's guard established; every guarded request has one.
+pub(super) fn caller<T>(request: &tonic::Request<T>) -> Result<Caller, Status> {
+    request.extensions().get::<Caller>().cloned().ok_or_else(|| {
+        status(ApiError::Unauthenticated {
+            reason: "NO_IDENTITY",
+            description: "the call was not identified".to_owned(),
+        })
+    })
+}
+
+/// PERMISSION_DENIED unless `caller` may act for `branch_code`: an identity the policy limits to some
+/// branches signs and seals with those branches' certificates only.
+fn check_branch(caller: &Caller, branch_code: &str) -> Result<(), Status> {
+    if caller.may_act_for_branch(branch_code) {
+        return Ok(());
+    }
+    Err(status(ApiError::PermissionDenied {
+        reason: "BRANCH_NOT_ALLOWED",
+        description: format!("{} may not sign or seal for branch {branch_code}", caller.identity),
+    }))
+}
+
+pub(super) async fn sign(state: &State, caller: &Caller, request: pb::SignRequest) -> Result<pb::SignResponse, Status> {
     let key = RequestKey::new(&request.request_id, "Sign", &request.encode_to_vec()).map_err(status)?;
     let mut violations = Vec::new();
     let signer_id = validate::code(&mut violations, "signer_id", &request.signer_id);
@@ -147,6 +169,7 @@ pub(super) async fn sign(state: &State, request: pb::SignRequest) -> Result<pb::
                 "the signer has no active personal certificate with the officer role (revoked, expired or missing)",
             )
         })?;
+    check_branch(caller, &row.branch_code)?;
     let chain = pki::chain(&state.db, row.clone()).await.map_err(db_status)?;
     let signer = issuing::open_signer(state, row.clone())?.ok_or_else(|| {
         not_active(certificate_name(&row.certificate_id), "signing holds no key for this certificate")
@@ -236,7 +259,7 @@ fn officer_signature_required(subject: &str, description: &str) -> Status {
     })
 }
 
-pub(super) async fn seal(state: &State, request: pb::SealRequest) -> Result<pb::SealResponse, Status> {
+pub(super) async fn seal(state: &State, caller: &Caller, request: pb::SealRequest) -> Result<pb::SealResponse, Status> {
     let key = RequestKey::new(&request.request_id, "Seal", &request.encode_to_vec()).map_err(status)?;
     let mut violations = Vec::new();
     let officer_signature_id = match parse_name(&request.officer_signature, "signatures", "officer_signature", 36) {
@@ -272,6 +295,7 @@ pub(super) async fn seal(state: &State, request: pb::SealRequest) -> Result<pb::
         ));
     }
     let branch_code = officer_signature.branch_code.clone();
+    check_branch(caller, &branch_code)?;
     let approver =
         active_certificate(state, &approver_id, SubjectKind::Person, None, None).await?.ok_or_else(|| {
             not_active(format!("signers/{approver_id}"), "the approver has no active personal certificate")
