@@ -6,12 +6,14 @@
 mod common;
 
 use common::{
-    Client, PAYER_IDENTITY, UNREACHABLE_SIGNING, client, fee_series, issue, issue_request, start_receipt, this_year,
+    Client, PAYER_IDENTITY, UNREACHABLE_SIGNING, client, fee_content, fee_series, issue, issue_request, start_receipt,
+    this_year,
 };
 use motcua_chassis::testing::{
     TestDatabase,
     invalid_input::{
-        applicant, check_rpc, date, enum_value, int32, int64, name, page_token, request_id, some, text, timestamp,
+        applicant, check_rpc, date, enum_value, int32, int64, mostly, name, optional_text, page_size, page_token,
+        request_id, some, text, timestamp,
     },
 };
 use motcua_proto::motcua::{common::v1::Money, receipt::v1 as pb};
@@ -91,6 +93,7 @@ fn content() -> BoxedStrategy<Option<pb::ReceiptContent>> {
     let dossier_code = prop_oneof![Just("000.01.12.H26-250301-0001".to_owned()), text()];
     prop_oneof![
         1 => Just(None),
+        4 => Just(Some(fee_content("000.01.12.H26-250301-0001"))),
         4 => (
             (text(), tax_code, applicant(PAYER_IDENTITY), dossier_code, text()),
             (items(), enum_value(), date(), collector(), acknowledgement()),
@@ -119,14 +122,22 @@ fn content() -> BoxedStrategy<Option<pb::ReceiptContent>> {
 #[test]
 fn series_answer_any_request_cleanly() {
     let (runtime, _database, _server, client, known) = start();
-    let symbol = prop_oneof![Just("BB".to_owned()), "[A-Z]{1,3}", text()];
-    let template = prop_oneof![Just("01BLP0-001".to_owned()), text()];
-    let branch = prop_oneof![Just("CN01".to_owned()), text()];
+    let symbol = prop_oneof![2 => "[A-Z]{2}", 1 => "[A-Z]{1,3}", 1 => text()];
+    let template = mostly("01BLP0-001".to_owned(), text());
+    let branch = mostly("CN01".to_owned(), text());
     check_rpc(
         &runtime,
         "CreateSeries",
-        (request_id(), text(), branch.clone(), year(), enum_value(), template, symbol).prop_map(
-            |(request_id, series_id, branch_code, year, kind, template_symbol, series_symbol)| {
+        (
+            request_id(),
+            optional_text(),
+            branch.clone(),
+            year(),
+            mostly(pb::ReceiptKind::FeeReceipt as i32, enum_value()),
+            template,
+            symbol,
+        )
+            .prop_map(|(request_id, series_id, branch_code, year, kind, template_symbol, series_symbol)| {
                 pb::CreateSeriesRequest {
                     request_id,
                     series_id,
@@ -136,8 +147,7 @@ fn series_answer_any_request_cleanly() {
                     template_symbol,
                     series_symbol,
                 }
-            },
-        ),
+            }),
         |request| {
             let mut client = client.clone();
             async move { client.create_series(request).await.map(drop) }
@@ -150,7 +160,7 @@ fn series_answer_any_request_cleanly() {
     check_rpc(
         &runtime,
         "ListSeries",
-        (int32(), page_token(), branch, year(), enum_value(), enum_value()).prop_map(
+        (page_size(), page_token(), branch, year(), enum_value(), enum_value()).prop_map(
             |(page_size, page_token, branch_code, year, kind, state)| pb::ListSeriesRequest {
                 page_size,
                 page_token,
@@ -223,7 +233,7 @@ fn receipts_answer_any_request_cleanly() {
     check_rpc(
         &runtime,
         "ListReceipts",
-        (int32(), page_token(), series_name(&known), date(), date(), text(), enum_value(), enum_value()).prop_map(
+        (page_size(), page_token(), series_name(&known), date(), date(), text(), enum_value(), enum_value()).prop_map(
             |(page_size, page_token, series, issue_date_from, issue_date_to, dossier_code, kind, state)| {
                 pb::ListReceiptsRequest {
                     page_size,

@@ -8,7 +8,7 @@ use motcua_chassis::{
     ServiceConfig, ServiceKind, config,
     testing::{
         TestDatabase,
-        invalid_input::{check_rpc, date, enum_value, int32, page_token, request_id, text},
+        invalid_input::{check_rpc, date, enum_value, page_size, page_token, request_id, text},
         start_service_with,
     },
 };
@@ -67,7 +67,7 @@ fn every_report_answers_any_request_cleanly() {
     check_rpc(
         &runtime,
         "ListBranchStats",
-        (int32(), page_token(), period(), code(), enum_value(), enum_value(), order_by).prop_map(
+        (page_size(), page_token(), period(), code(), enum_value(), enum_value(), order_by).prop_map(
             |(page_size, page_token, period, procedure_code, level, channel, order_by)| pb::ListBranchStatsRequest {
                 page_size,
                 page_token,

@@ -9,7 +9,10 @@ mod common;
 use common::{Client, client, deploy, sign, start};
 use motcua_chassis::testing::{
     TestDatabase,
-    invalid_input::{bytes, check_rpc, enum_value, int32, int64, name, page_token, request_id, some, text, timestamp},
+    invalid_input::{
+        bytes, check_rpc, enum_value, int32, int64, mostly, name, optional_text, page_size, page_token, request_id,
+        some, text, timestamp,
+    },
 };
 use motcua_proto::motcua::signing::v1::{
     self as pb, get_inclusion_proof_request, key_material, seal_request, sign_request, verify_signature_request,
@@ -61,7 +64,20 @@ fn start_signing() -> (tokio::runtime::Runtime, TestDatabase, motcua_chassis::se
 
 /// A key algorithm of the fast kinds (RSA key generation would take most of the run), or an unknown one.
 fn key_algorithm() -> BoxedStrategy<i32> {
-    prop_oneof![Just(0), Just(pb::KeyAlgorithm::EcdsaP256 as i32), 3..10, any::<i32>()].boxed()
+    prop_oneof![2 => Just(0), 2 => Just(pb::KeyAlgorithm::EcdsaP256 as i32), 1 => 3..10, 1 => any::<i32>()].boxed()
+}
+
+fn display_name() -> BoxedStrategy<String> {
+    mostly("Nguyễn Văn An".to_owned(), text())
+}
+
+fn validity_days() -> BoxedStrategy<i32> {
+    mostly(0, int32())
+}
+
+/// An optional branch filter, mostly absent.
+fn branch_filter() -> BoxedStrategy<String> {
+    mostly(String::new(), branch())
 }
 
 fn branch() -> BoxedStrategy<String> {
@@ -117,20 +133,30 @@ fn authorities_and_certificates_answer_any_request_cleanly() {
     check_rpc(
         &runtime,
         "CreateCertificateAuthority",
-        (request_id(), text(), enum_value(), branch(), authority.clone(), text(), key_algorithm(), int32()).prop_map(
-            |(request_id, authority_id, kind, branch_code, parent, display_name, key_algorithm, validity_days)| {
-                pb::CreateCertificateAuthorityRequest {
-                    request_id,
-                    authority_id,
-                    kind,
-                    branch_code,
-                    parent,
-                    display_name,
-                    key_algorithm,
-                    validity_days,
-                }
-            },
-        ),
+        (
+            request_id(),
+            mostly("cn02".to_owned(), text()),
+            mostly(pb::AuthorityKind::Intermediate as i32, enum_value()),
+            branch(),
+            authority.clone(),
+            display_name(),
+            key_algorithm(),
+            validity_days(),
+        )
+            .prop_map(
+                |(request_id, authority_id, kind, branch_code, parent, display_name, key_algorithm, validity_days)| {
+                    pb::CreateCertificateAuthorityRequest {
+                        request_id,
+                        authority_id,
+                        kind,
+                        branch_code,
+                        parent,
+                        display_name,
+                        key_algorithm,
+                        validity_days,
+                    }
+                },
+            ),
         |request| {
             let mut client = client.clone();
             async move { client.create_certificate_authority(request).await.map(drop) }
@@ -165,9 +191,14 @@ fn authorities_and_certificates_answer_any_request_cleanly() {
     check_rpc(
         &runtime,
         "ListCertificateAuthorities",
-        (int32(), page_token(), enum_value(), branch()).prop_map(|(page_size, page_token, kind, branch_code)| {
-            pb::ListCertificateAuthoritiesRequest { page_size, page_token, kind, branch_code }
-        }),
+        (page_size(), page_token(), enum_value(), branch_filter()).prop_map(
+            |(page_size, page_token, kind, branch_code)| pb::ListCertificateAuthoritiesRequest {
+                page_size,
+                page_token,
+                kind,
+                branch_code,
+            },
+        ),
         |request| {
             let mut client = client.clone();
             async move { client.list_certificate_authorities(request).await.map(drop) }
@@ -179,13 +210,13 @@ fn authorities_and_certificates_answer_any_request_cleanly() {
         (
             request_id(),
             authority.clone(),
-            enum_value(),
-            text(),
-            text(),
+            mostly(pb::SubjectKind::Person as i32, enum_value()),
+            mostly("officer-2".to_owned(), text()),
+            display_name(),
             branch(),
-            some(enum_value(), 3),
+            mostly(vec![pb::SignerRole::Officer as i32], some(enum_value(), 3)),
             key_algorithm(),
-            int32(),
+            validity_days(),
         )
             .prop_map(
                 |(
@@ -247,8 +278,16 @@ fn authorities_and_certificates_answer_any_request_cleanly() {
     check_rpc(
         &runtime,
         "ListCertificates",
-        (int32(), page_token(), authority.clone(), branch(), text(), enum_value(), enum_value()).prop_map(
-            |(page_size, page_token, issuer, branch_code, holder_id, subject_kind, state)| {
+        (
+            page_size(),
+            page_token(),
+            mostly(String::new(), authority.clone()),
+            branch_filter(),
+            optional_text(),
+            enum_value(),
+            enum_value(),
+        )
+            .prop_map(|(page_size, page_token, issuer, branch_code, holder_id, subject_kind, state)| {
                 pb::ListCertificatesRequest {
                     page_size,
                     page_token,
@@ -258,8 +297,7 @@ fn authorities_and_certificates_answer_any_request_cleanly() {
                     subject_kind,
                     state,
                 }
-            },
-        ),
+            }),
         |request| {
             let mut client = client.clone();
             async move { client.list_certificates(request).await.map(drop) }
@@ -344,20 +382,30 @@ fn signing_sealing_and_verifying_answer_any_request_cleanly() {
     check_rpc(
         &runtime,
         "ListSignatures",
-        (int32(), page_token(), text(), branch(), enum_value(), certificate, timestamp(), timestamp()).prop_map(
-            |(page_size, page_token, subject, branch_code, kind, certificate, start_time, end_time)| {
-                pb::ListSignaturesRequest {
-                    page_size,
-                    page_token,
-                    subject,
-                    branch_code,
-                    kind,
-                    certificate,
-                    start_time,
-                    end_time,
-                }
-            },
-        ),
+        (
+            page_size(),
+            page_token(),
+            optional_text(),
+            branch_filter(),
+            enum_value(),
+            mostly(String::new(), certificate),
+            timestamp(),
+            timestamp(),
+        )
+            .prop_map(
+                |(page_size, page_token, subject, branch_code, kind, certificate, start_time, end_time)| {
+                    pb::ListSignaturesRequest {
+                        page_size,
+                        page_token,
+                        subject,
+                        branch_code,
+                        kind,
+                        certificate,
+                        start_time,
+                        end_time,
+                    }
+                },
+            ),
         |request| {
             let mut client = client.clone();
             async move { client.list_signatures(request).await.map(drop) }

@@ -81,6 +81,13 @@ pub fn text() -> BoxedStrategy<String> {
     .boxed()
 }
 
+/// `valid` three times in four, else a value of `other`: a request of many fields then has most of
+/// them valid, so that one bad field at a time meets its validator and whole valid requests reach the
+/// store.
+pub fn mostly<T: Clone + std::fmt::Debug + 'static>(valid: T, other: BoxedStrategy<T>) -> BoxedStrategy<T> {
+    prop_oneof![3 => Just(valid), 1 => other].boxed()
+}
+
 /// `known` names (resources that exist, so requests reach past the validators), names of the right
 /// collection with bogus ids, and any text.
 pub fn name(collection: &'static str, known: Vec<String>) -> BoxedStrategy<String> {
@@ -93,16 +100,23 @@ pub fn name(collection: &'static str, known: Vec<String>) -> BoxedStrategy<Strin
     .boxed()
 }
 
-/// A page token: none, any text, or base64 of arbitrary bytes (what a forged cursor looks like).
+/// A page token: mostly none, else any text or base64 of arbitrary bytes (what a forged cursor looks
+/// like).
 pub fn page_token() -> BoxedStrategy<String> {
     use base64::Engine;
-    prop_oneof![
-        Just(String::new()),
-        text(),
-        prop::collection::vec(any::<u8>(), 0..64)
-            .prop_map(|bytes| { base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes) }),
-    ]
-    .boxed()
+    let forged = prop::collection::vec(any::<u8>(), 0..64)
+        .prop_map(|bytes| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
+    prop_oneof![4 => Just(String::new()), 1 => text(), 1 => forged].boxed()
+}
+
+/// A page size: mostly the default, else any `int32`.
+pub fn page_size() -> BoxedStrategy<i32> {
+    mostly(0, int32())
+}
+
+/// An optional text filter: mostly absent, else any text.
+pub fn optional_text() -> BoxedStrategy<String> {
+    mostly(String::new(), text())
 }
 
 /// An `int32`: zero, small, negative, the extremes, anything.
