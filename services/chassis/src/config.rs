@@ -204,7 +204,7 @@ pub const VARIABLES: &[Variable] = &[
     },
     Variable {
         name: ENV_RECEIPT_NUMBER_BATCH,
-        default: "64",
+        default: "64 on SQLite, 1 on PostgreSQL",
         secret: false,
         description: "receipt: at most this many concurrent receipts of one series share a transaction and one counter update (1 to 1000; 1 turns batching off)",
     },

@@ -37,7 +37,7 @@ impl MotcuaService for Receipt {
         let signing = peers::Signing::connect(config, signing_url)?;
         let signing_due = Arc::new(Notify::new());
         let batch = match config.variable(motcua_chassis::config::ENV_RECEIPT_NUMBER_BATCH) {
-            None => store::numbering::DEFAULT_BATCH,
+            None => store::numbering::default_batch(db.get_database_backend()),
             Some(value) => value
                 .parse::<usize>()
                 .ok()

@@ -1,13 +1,18 @@
 //! The must-show of gap-free numbering: 16 concurrent clients issue 5,000 receipts on one series, each
 //! request sent again as a retry would be, against two service instances on one PostgreSQL database
-//! (and one instance on SQLite): the numbers are exactly 1..=5000, no duplicate, no gap.
+//! (and one instance on SQLite): the numbers are exactly 1..=5000, no duplicate, no gap. On PostgreSQL
+//! one instance numbers in batches and the other one by one, so both paths race on one counter.
 
 mod common;
 
 use std::collections::HashMap;
 
 use common::*;
-use motcua_chassis::testing::TestDatabase;
+use motcua_chassis::{
+    ServiceConfig, ServiceKind,
+    config::{ENV_RECEIPT_NUMBER_BATCH, ENV_RECEIPT_SIGNING_URL},
+    testing::{TestDatabase, start_service_with},
+};
 use motcua_proto::motcua::receipt::v1 as pb;
 use tonic::Code;
 
@@ -73,7 +78,10 @@ fn assert_gap_free(mut numbers: Vec<i64>, backend: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sixteen_clients_issue_five_thousand_gap_free_numbers_on_two_instances_over_postgres() {
     let Some(database) = TestDatabase::postgres().await else { return };
-    let first = start_receipt(&database, UNREACHABLE_SIGNING).await;
+    let mut batched = ServiceConfig::for_local(ServiceKind::Receipt, database.url.clone());
+    batched.service_variables.insert(ENV_RECEIPT_SIGNING_URL, UNREACHABLE_SIGNING.to_owned());
+    batched.service_variables.insert(ENV_RECEIPT_NUMBER_BATCH, "64".to_owned());
+    let first = start_service_with::<motcua_receipt::Receipt>(batched).await;
     let second = start_receipt(&database, UNREACHABLE_SIGNING).await;
     let (series_name, numbers) = issue_concurrently(&[first.local_addr, second.local_addr]).await;
     assert_gap_free(numbers, "postgres");
