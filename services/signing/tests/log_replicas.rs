@@ -49,13 +49,16 @@ async fn two_instances_on_one_database_keep_one_log_order_and_agree_on_its_check
     on_every_database(|database| async move {
         const TASKS: usize = 8;
         const PER_TASK: usize = 25;
-        // One after the other, so the schema is migrated once, as with replicas in a deployment.
-        let instances = [start(&database).await, start(&database).await];
+        // One after the other, so the schema is migrated once, as with replicas in a deployment; the
+        // certificates are made before the second starts, since deploy() does not retry a busy SQLite.
+        let first = start(&database).await;
+        let mut setup = common::client(first.local_addr).await;
+        deploy(&mut setup, "CN01", true, pb::KeyAlgorithm::EcdsaP256).await;
+        let instances = [first, start(&database).await];
         let mut clients = Vec::new();
         for instance in &instances {
             clients.push(common::client(instance.local_addr).await);
         }
-        deploy(&mut clients[0], "CN01", true, pb::KeyAlgorithm::EcdsaP256).await;
         let before = checkpoint_of_at_least(&mut clients[0], 0).await.tree_size;
 
         let retries = Arc::new(AtomicUsize::new(0));
