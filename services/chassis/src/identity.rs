@@ -39,6 +39,25 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// The caller the chassis's guard put in `request`'s extensions: every guarded request has one.
+    pub fn of<T>(request: &tonic::Request<T>) -> Result<Self, crate::ApiError> {
+        request.extensions().get::<Self>().cloned().ok_or_else(|| crate::ApiError::Unauthenticated {
+            reason: "NO_IDENTITY",
+            description: "the call was not identified".to_owned(),
+        })
+    }
+
+    /// PERMISSION_DENIED (BRANCH_NOT_ALLOWED) unless the caller may act for `branch_code`.
+    pub fn check_branch(&self, branch_code: &str) -> Result<(), crate::ApiError> {
+        if self.may_act_for_branch(branch_code) {
+            return Ok(());
+        }
+        Err(crate::ApiError::PermissionDenied {
+            reason: "BRANCH_NOT_ALLOWED",
+            description: format!("{} may not act for branch {branch_code}", self.identity),
+        })
+    }
+
     /// Whether the caller may act for `branch_code`.
     pub fn may_act_for_branch(&self, branch_code: &str) -> bool {
         self.branches.is_empty() || self.branches.iter().any(|branch| branch == branch_code)

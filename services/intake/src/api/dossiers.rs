@@ -35,12 +35,7 @@ impl IntakeApi {
         request: pb::CreateDossierRequest,
     ) -> Result<pb::CreateDossierResponse, ApiError> {
         let key = RequestKey::new(&request.request_id, "CreateDossier", &request.encode_to_vec())?;
-        if !caller.may_act_for_branch(&request.branch_code) {
-            return Err(ApiError::PermissionDenied {
-                reason: "BRANCH_NOT_ALLOWED",
-                description: format!("{} may not file dossiers at branch {}", caller.identity, request.branch_code),
-            });
-        }
+        caller.check_branch(&request.branch_code)?;
         let state = &self.state;
         let mut violations = Violations::default();
         let branch = match catalogue::get_branch(&state.db, &request.branch_code).await? {

@@ -54,12 +54,7 @@ impl IntakeApi {
 
 /// The caller the chassis's guard established; every guarded request has one.
 fn caller<T>(request: &Request<T>) -> Result<Caller, Status> {
-    request.extensions().get::<Caller>().cloned().ok_or_else(|| {
-        status(ApiError::Unauthenticated {
-            reason: "NO_IDENTITY",
-            description: "the call was not identified".to_owned(),
-        })
-    })
+    Caller::of(request).map_err(status)
 }
 
 /// The status of an error of intake's.

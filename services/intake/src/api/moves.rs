@@ -56,15 +56,7 @@ impl IntakeApi {
         let now = self.state.clock.now();
         let state = &self.state;
         let mutate = |dossier: &mut Dossier| {
-            if !caller.may_act_for_branch(&dossier.branch_code) {
-                return Err(ApiError::PermissionDenied {
-                    reason: "BRANCH_NOT_ALLOWED",
-                    description: format!(
-                        "{} may not act on dossiers of branch {}",
-                        caller.identity, dossier.branch_code
-                    ),
-                });
-            }
+            caller.check_branch(&dossier.branch_code)?;
             let meta = MoveMeta {
                 actor: actor.clone(),
                 reason: request.reason.clone(),

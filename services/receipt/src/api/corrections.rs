@@ -7,7 +7,7 @@ use motcua_proto::motcua::receipt::v1 as pb;
 use prost::Message;
 
 use super::{
-    ReceiptApi, check_branch, convert, decode, events,
+    ReceiptApi, convert, decode, events,
     receipts::{Correction, issued},
     today,
     validate::Violations,
@@ -61,7 +61,7 @@ impl ReceiptApi {
             return decode(&response);
         }
         let original = self.receipt_named("name", &request.name).await?;
-        check_branch(&caller, &original.issued.branch_code)?;
+        caller.check_branch(&original.issued.branch_code)?;
         let now = Utc::now();
         let mutate = |receipt: &mut Receipt| {
             check_correctable(receipt, false)?;
@@ -97,7 +97,7 @@ impl ReceiptApi {
             return decode(&response);
         }
         let original = self.receipt_named("name", &request.name).await?;
-        check_branch(&caller, &original.issued.branch_code)?;
+        caller.check_branch(&original.issued.branch_code)?;
         let series = self.correction_series(&request.series, &original).await?;
         let mut violations = Violations::default();
         violations.text("reason", &request.reason, true);
@@ -137,7 +137,7 @@ impl ReceiptApi {
             return decode(&response);
         }
         let original = self.receipt_named("name", &request.name).await?;
-        check_branch(&caller, &original.issued.branch_code)?;
+        caller.check_branch(&original.issued.branch_code)?;
         let series = self.correction_series(&request.series, &original).await?;
         let mut violations = Violations::default();
         violations.text("reason", &request.reason, true);

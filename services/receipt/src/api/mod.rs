@@ -51,24 +51,7 @@ impl ReceiptApi {
 
 /// The caller the chassis's guard established; every guarded request has one.
 fn caller<T>(request: &Request<T>) -> Result<Caller, Status> {
-    request.extensions().get::<Caller>().cloned().ok_or_else(|| {
-        status(ApiError::Unauthenticated {
-            reason: "NO_IDENTITY",
-            description: "the call was not identified".to_owned(),
-        })
-    })
-}
-
-/// PERMISSION_DENIED unless `caller` may act for `branch_code`.
-fn check_branch(caller: &Caller, branch_code: &str) -> Result<(), ApiError> {
-    if caller.may_act_for_branch(branch_code) {
-        Ok(())
-    } else {
-        Err(ApiError::PermissionDenied {
-            reason: "BRANCH_NOT_ALLOWED",
-            description: format!("{} may not act for branch {branch_code}", caller.identity),
-        })
-    }
+    Caller::of(request).map_err(status)
 }
 
 /// The status of an error of receipt's.

@@ -5,7 +5,7 @@ use motcua_chassis::{ApiError, idempotency::RequestKey, identity::Caller, paging
 use motcua_proto::motcua::receipt::v1 as pb;
 use prost::Message;
 
-use super::{ReceiptApi, check_branch, convert, decode, events, today, validate::Violations};
+use super::{ReceiptApi, convert, decode, events, today, validate::Violations};
 use crate::{
     domain::{
         lookup,
@@ -83,7 +83,7 @@ impl ReceiptApi {
             return decode(&response);
         }
         let series = self.series_named("series", &request.series).await?;
-        check_branch(&caller, &series.branch_code)?;
+        caller.check_branch(&series.branch_code)?;
         let mut violations = Violations::default();
         let content = violations.content("content", series.kind, request.content, today());
         if content.as_ref().is_some_and(|content| content.total().is_none()) {
@@ -141,7 +141,7 @@ impl ReceiptApi {
         request: pb::GetReceiptRequest,
     ) -> Result<pb::Receipt, ApiError> {
         let receipt = self.receipt_named("name", &request.name).await?;
-        check_branch(&caller, &receipt.issued.branch_code)?;
+        caller.check_branch(&receipt.issued.branch_code)?;
         Ok(convert::receipt(&receipt))
     }
 

@@ -3,7 +3,7 @@
 use motcua_chassis::{ApiError, identity::Caller};
 use motcua_proto::motcua::receipt::v1 as pb;
 
-use super::{ReceiptApi, check_branch, convert, validate::Violations};
+use super::{ReceiptApi, convert, validate::Violations};
 use crate::{
     domain::series::{ReceiptKind, number_text},
     render,
@@ -31,7 +31,7 @@ impl ReceiptApi {
         let (receipt, xml) = store::find_with_xml(&self.state.db, receipt_id.unwrap_or_default())
             .await?
             .ok_or_else(|| ApiError::not_found(RECEIPT_TYPE, request.name.clone()))?;
-        check_branch(&caller, &receipt.issued.branch_code)?;
+        caller.check_branch(&receipt.issued.branch_code)?;
         let issued = &receipt.issued;
         let base_name = format!(
             "{}-{}-{}",
@@ -102,7 +102,7 @@ impl ReceiptApi {
             state: None,
         };
         if let Some(branch_code) = &filter.branch_code {
-            check_branch(&caller, branch_code)?;
+            caller.check_branch(branch_code)?;
         }
         let mut rows = usage::report(&self.state.db, &filter, series_id, start, end).await?;
         rows.retain(|row| caller.may_act_for_branch(&row.series.branch_code));

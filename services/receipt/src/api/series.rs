@@ -5,7 +5,7 @@ use motcua_chassis::{ApiError, idempotency::RequestKey, identity::Caller, paging
 use motcua_proto::motcua::receipt::v1::{self as pb, receipt_event::Payload};
 use prost::Message;
 
-use super::{ReceiptApi, check_branch, convert, decode, events, validate::Violations};
+use super::{ReceiptApi, convert, decode, events, validate::Violations};
 use crate::{
     domain::series::{ReceiptKind, Series, SeriesState, is_valid_series_id, is_valid_symbol},
     store::{
@@ -44,7 +44,7 @@ impl ReceiptApi {
             }
         }
         violations.finish()?;
-        check_branch(&caller, &request.branch_code)?;
+        caller.check_branch(&request.branch_code)?;
         let Some(kind) = kind else { return Err(ApiError::internal("validation passed without a kind")) };
         let new = Series {
             series_id,
@@ -162,7 +162,7 @@ impl ReceiptApi {
         violations.text("reason", &request.reason, false);
         violations.finish()?;
         if let Some(series) = store::find(&self.state.db, &series_id).await? {
-            check_branch(&caller, &series.branch_code)?;
+            caller.check_branch(&series.branch_code)?;
         }
         let effects = |series: &Series| {
             let response = pb::CloseSeriesResponse { series: Some(convert::series(series)) };

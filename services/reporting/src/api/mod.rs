@@ -56,12 +56,7 @@ fn status(error: ApiError) -> Status {
 
 /// The caller the chassis's guard established; every guarded request has one.
 fn caller<T>(request: &Request<T>) -> Result<Caller, Status> {
-    request.extensions().get::<Caller>().cloned().ok_or_else(|| {
-        status(ApiError::Unauthenticated {
-            reason: "NO_IDENTITY",
-            description: "the call was not identified".to_owned(),
-        })
-    })
+    Caller::of(request).map_err(status)
 }
 
 /// PERMISSION_DENIED unless `caller` may see figures of `branch_code`: a caller the policy limits to

@@ -115,24 +115,7 @@ async fn append_after_revocation_check(
 
 /// The caller the chassis's guard established; every guarded request has one.
 pub(super) fn caller<T>(request: &tonic::Request<T>) -> Result<Caller, Status> {
-    request.extensions().get::<Caller>().cloned().ok_or_else(|| {
-        status(ApiError::Unauthenticated {
-            reason: "NO_IDENTITY",
-            description: "the call was not identified".to_owned(),
-        })
-    })
-}
-
-/// PERMISSION_DENIED unless `caller` may act for `branch_code`: an identity the policy limits to some
-/// branches signs and seals with those branches' certificates only.
-fn check_branch(caller: &Caller, branch_code: &str) -> Result<(), Status> {
-    if caller.may_act_for_branch(branch_code) {
-        return Ok(());
-    }
-    Err(status(ApiError::PermissionDenied {
-        reason: "BRANCH_NOT_ALLOWED",
-        description: format!("{} may not sign or seal for branch {branch_code}", caller.identity),
-    }))
+    Caller::of(request).map_err(status)
 }
 
 pub(super) async fn sign(state: &State, caller: &Caller, request: pb::SignRequest) -> Result<pb::SignResponse, Status> {
@@ -169,7 +152,8 @@ pub(super) async fn sign(state: &State, caller: &Caller, request: pb::SignReques
                 "the signer has no active personal certificate with the officer role (revoked, expired or missing)",
             )
         })?;
-    check_branch(caller, &row.branch_code)?;
+    // A caller limited to some branches signs with their certificates only.
+    caller.check_branch(&row.branch_code).map_err(status)?;
     let chain = pki::chain(&state.db, row.clone()).await.map_err(db_status)?;
     let signer = issuing::open_signer(state, row.clone())?.ok_or_else(|| {
         not_active(certificate_name(&row.certificate_id), "signing holds no key for this certificate")
@@ -295,7 +279,7 @@ pub(super) async fn seal(state: &State, caller: &Caller, request: pb::SealReques
         ));
     }
     let branch_code = officer_signature.branch_code.clone();
-    check_branch(caller, &branch_code)?;
+    caller.check_branch(&branch_code).map_err(status)?;
     let approver =
         active_certificate(state, &approver_id, SubjectKind::Person, None, None).await?.ok_or_else(|| {
             not_active(format!("signers/{approver_id}"), "the approver has no active personal certificate")
