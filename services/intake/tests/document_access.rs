@@ -7,14 +7,14 @@ mod common;
 use common::*;
 use motcua_chassis::{
     ServiceConfig, ServiceKind,
-    testing::{on_every_database, start_service_with},
+    testing::{as_identity, on_every_database, start_service_with},
 };
 use motcua_intake::Intake;
 use motcua_proto::motcua::{
     common::v1::{Channel, CopyKind},
     intake::v1 as pb,
 };
-use tonic::{Code, Request};
+use tonic::Code;
 use tonic_types::StatusExt;
 
 const STAFF: &str = "staff/mot-cua";
@@ -25,12 +25,6 @@ fn policy() -> String {
     format!(
         "identities:\n  dev/anonymous:\n    rpcs: [\"motcua.intake.v1.IntakeService/GetProcedure\"]\n  {STAFF}:\n    rpcs: [\"*\"]\n  {OWN_AGENCY}:\n    rpcs: [\"motcua.intake.v1.IntakeService/*\"]\n    procedures: [\"{PROCEDURE}\"]\n  {OTHER_AGENCY}:\n    rpcs: [\"motcua.intake.v1.IntakeService/*\"]\n    procedures: [\"2.000001\"]\n"
     )
-}
-
-fn from<T>(identity: &str, message: T) -> Request<T> {
-    let mut request = Request::new(message);
-    request.metadata_mut().insert("x-motcua-identity", identity.parse().expect("ASCII"));
-    request
 }
 
 fn owner(identity_number: &str) -> Option<pb::ApplicantKey> {
@@ -76,19 +70,19 @@ async fn an_agency_reaches_only_the_documents_of_dossiers_it_may_read() {
         let mut intake = client(server.local_addr).await;
 
         let filing = filing(&mut intake, "CN01", Channel::InPerson, "001099055501").await;
-        let dossier = intake.create_dossier(from(STAFF, filing)).await.expect("filed").into_inner();
+        let dossier = intake.create_dossier(as_identity(STAFF, filing)).await.expect("filed").into_inner();
         let dossier_code = dossier.dossier.expect("a dossier").dossier_code;
 
         // The center's staff adds one document of the dossier and one of no dossier.
         let of_dossier = intake
-            .add_document(from(STAFF, document("001099055501", &dossier_code)))
+            .add_document(as_identity(STAFF, document("001099055501", &dossier_code)))
             .await
             .expect("added")
             .into_inner()
             .document
             .expect("a document");
         let loose = intake
-            .add_document(from(STAFF, document("001099055501", "")))
+            .add_document(as_identity(STAFF, document("001099055501", "")))
             .await
             .expect("added")
             .into_inner()
@@ -97,30 +91,32 @@ async fn an_agency_reaches_only_the_documents_of_dossiers_it_may_read() {
 
         // The agency of the dossier's procedure reads its document, adds to it, but not the loose one.
         let get = |name: &str| pb::GetDocumentRequest { name: name.to_owned(), view: pb::DocumentView::Full as i32 };
-        intake.get_document(from(OWN_AGENCY, get(&of_dossier.name))).await.expect("the dossier's document");
+        intake.get_document(as_identity(OWN_AGENCY, get(&of_dossier.name))).await.expect("the dossier's document");
         intake
-            .add_document(from(OWN_AGENCY, document("001099055501", &dossier_code)))
+            .add_document(as_identity(OWN_AGENCY, document("001099055501", &dossier_code)))
             .await
             .expect("added by the agency");
-        let refused = intake.get_document(from(OWN_AGENCY, get(&loose.name))).await.expect_err("a loose document");
+        let refused =
+            intake.get_document(as_identity(OWN_AGENCY, get(&loose.name))).await.expect_err("a loose document");
         assert_eq!((refused.code(), reason(&refused).as_str()), (Code::PermissionDenied, "DOCUMENT_NOT_ALLOWED"));
 
         // Another agency reaches neither, and adds nothing to a dossier it may not read.
         for name in [&of_dossier.name, &loose.name] {
-            let refused = intake.get_document(from(OTHER_AGENCY, get(name))).await.expect_err("another agency's");
+            let refused =
+                intake.get_document(as_identity(OTHER_AGENCY, get(name))).await.expect_err("another agency's");
             assert_eq!((refused.code(), reason(&refused).as_str()), (Code::PermissionDenied, "DOCUMENT_NOT_ALLOWED"));
         }
         let refused = intake
-            .add_document(from(OTHER_AGENCY, document("001099055501", &dossier_code)))
+            .add_document(as_identity(OTHER_AGENCY, document("001099055501", &dossier_code)))
             .await
             .expect_err("not its dossier");
         assert_eq!(reason(&refused), "DOCUMENT_NOT_ALLOWED", "{}", database.backend);
 
         // Nobody limited by the policy lists an applicant's whole data store; the staff does.
         let list = || pb::ListApplicantDocumentsRequest { owner: owner("001099055501"), ..Default::default() };
-        let refused = intake.list_applicant_documents(from(OWN_AGENCY, list())).await.expect_err("an agency");
+        let refused = intake.list_applicant_documents(as_identity(OWN_AGENCY, list())).await.expect_err("an agency");
         assert_eq!((refused.code(), reason(&refused).as_str()), (Code::PermissionDenied, "DOCUMENTS_NOT_ALLOWED"));
-        let listed = intake.list_applicant_documents(from(STAFF, list())).await.expect("the staff").into_inner();
+        let listed = intake.list_applicant_documents(as_identity(STAFF, list())).await.expect("the staff").into_inner();
         assert_eq!(listed.documents.len(), 3, "{}", database.backend);
         server.stop().await.expect("clean stop");
     })

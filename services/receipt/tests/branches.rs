@@ -8,19 +8,13 @@ use common::*;
 use motcua_chassis::{
     ServiceConfig, ServiceKind,
     config::ENV_RECEIPT_SIGNING_URL,
-    testing::{on_every_database, start_service_with},
+    testing::{as_identity, on_every_database, start_service_with},
 };
 use motcua_proto::{google::r#type::Date, motcua::receipt::v1 as pb};
-use tonic::{Code, Request};
+use tonic::Code;
 use tonic_types::StatusExt;
 
 const BRANCH_OFFICER: &str = "staff/thu-ngan-cn01";
-
-fn from<T>(identity: &str, message: T) -> Request<T> {
-    let mut request = Request::new(message);
-    request.metadata_mut().insert("x-motcua-identity", identity.parse().expect("ASCII"));
-    request
-}
 
 fn assert_branch_refused(status: &tonic::Status) {
     assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
@@ -58,29 +52,29 @@ async fn a_branch_officer_sees_only_the_receipts_of_its_branch() {
                 template_symbol: "01BLP0-001".to_owned(),
                 series_symbol: format!("{branch}-25E"),
             };
-            let created = receipt.create_series(from("service/intake", request)).await.expect("created");
+            let created = receipt.create_series(as_identity("service/intake", request)).await.expect("created");
             series.push(created.into_inner().series.expect("a series"));
         }
         let mut issued = Vec::new();
         for one in &series {
             let request = issue_request(one, &format!("dossier-{}", one.branch_code));
-            let answer = receipt.issue_receipt(from("service/intake", request)).await.expect("issued");
+            let answer = receipt.issue_receipt(as_identity("service/intake", request)).await.expect("issued");
             issued.push(answer.into_inner().receipt.expect("a receipt"));
         }
         let (own, other) = (&issued[0], &issued[1]);
 
         let read = receipt
-            .get_receipt(from(BRANCH_OFFICER, pb::GetReceiptRequest { name: own.name.clone() }))
+            .get_receipt(as_identity(BRANCH_OFFICER, pb::GetReceiptRequest { name: own.name.clone() }))
             .await
             .expect("its own branch's receipt");
         assert_eq!(read.into_inner().number, own.number);
         let refused = receipt
-            .get_receipt(from(BRANCH_OFFICER, pb::GetReceiptRequest { name: other.name.clone() }))
+            .get_receipt(as_identity(BRANCH_OFFICER, pb::GetReceiptRequest { name: other.name.clone() }))
             .await
             .expect_err("another branch's receipt");
         assert_branch_refused(&refused);
         let refused = receipt
-            .render_receipt(from(
+            .render_receipt(as_identity(
                 BRANCH_OFFICER,
                 pb::RenderReceiptRequest { name: other.name.clone(), format: pb::RenderFormat::Xml as i32 },
             ))
@@ -89,14 +83,14 @@ async fn a_branch_officer_sees_only_the_receipts_of_its_branch() {
         assert_branch_refused(&refused);
 
         let listed = receipt
-            .list_receipts(from(BRANCH_OFFICER, pb::ListReceiptsRequest::default()))
+            .list_receipts(as_identity(BRANCH_OFFICER, pb::ListReceiptsRequest::default()))
             .await
             .expect("a listing")
             .into_inner()
             .receipts;
         assert_eq!(listed.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), vec![own.name.as_str()], "{}", database.backend);
         let everything = receipt
-            .list_receipts(from("service/intake", pb::ListReceiptsRequest::default()))
+            .list_receipts(as_identity("service/intake", pb::ListReceiptsRequest::default()))
             .await
             .expect("a listing")
             .into_inner()
@@ -115,10 +109,10 @@ async fn a_branch_officer_sees_only_the_receipts_of_its_branch() {
             ..Default::default()
         };
         let report =
-            receipt.get_usage_report(from(BRANCH_OFFICER, period(""))).await.expect("a report").into_inner();
+            receipt.get_usage_report(as_identity(BRANCH_OFFICER, period(""))).await.expect("a report").into_inner();
         let branches: Vec<&str> = report.series_usage.iter().map(|usage| usage.branch_code.as_str()).collect();
         assert_eq!(branches, vec!["CN01"], "the report leaves other branches out");
-        let refused = receipt.get_usage_report(from(BRANCH_OFFICER, period("CN02"))).await.expect_err("CN02");
+        let refused = receipt.get_usage_report(as_identity(BRANCH_OFFICER, period("CN02"))).await.expect_err("CN02");
         assert_branch_refused(&refused);
         server.stop().await.expect("clean stop");
     })

@@ -4,24 +4,18 @@
 
 use motcua_chassis::{
     ServiceConfig, ServiceKind,
-    testing::{on_every_database, start_service, start_service_with},
+    testing::{as_identity, on_every_database, start_service, start_service_with},
 };
 use motcua_proto::motcua::{
     common::v1::{AuditRecord, audit_record::Action},
     reporting::v1::{self as pb, reporting_service_client::ReportingServiceClient},
 };
 use motcua_reporting::Reporting;
-use tonic::{Code, Request, transport::Channel};
+use tonic::{Code, transport::Channel};
 
 const REBUILD: &str = "/motcua.reporting.v1.ReportingService/RebuildProjections";
 
 type Client = ReportingServiceClient<Channel>;
-
-fn as_identity<T>(identity: &str, message: T) -> Request<T> {
-    let mut request = Request::new(message);
-    request.metadata_mut().insert("x-motcua-identity", identity.parse().expect("ASCII"));
-    request
-}
 
 async fn trail(reporting: &mut Client) -> Vec<AuditRecord> {
     let mut records = Vec::new();

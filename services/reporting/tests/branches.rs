@@ -4,7 +4,7 @@
 
 use motcua_chassis::{
     ServiceConfig, ServiceKind,
-    testing::{TestDatabase, start_service_with},
+    testing::{TestDatabase, as_identity, start_service_with},
 };
 use motcua_proto::{
     google::r#type::Date,
@@ -12,16 +12,10 @@ use motcua_proto::{
 };
 use motcua_reporting::Reporting;
 use tokio_stream::StreamExt;
-use tonic::{Code, Request};
+use tonic::Code;
 use tonic_types::StatusExt;
 
 const BRANCH_LEADER: &str = "staff/lanh-dao-cn01";
-
-fn from<T>(identity: &str, message: T) -> Request<T> {
-    let mut request = Request::new(message);
-    request.metadata_mut().insert("x-motcua-identity", identity.parse().expect("ASCII"));
-    request
-}
 
 fn march() -> Option<pb::Period> {
     Some(pb::Period {
@@ -59,14 +53,18 @@ async fn a_branch_leader_sees_its_branch_figures_and_not_another_branch_nor_the_
         branch_code: branch_code.to_owned(),
         ..Default::default()
     };
-    reporting.get_summary(from(BRANCH_LEADER, summary("CN01"))).await.expect("its own branch");
-    assert_branch_refused(&reporting.get_summary(from(BRANCH_LEADER, summary("CN02"))).await.expect_err("CN02"));
-    assert_branch_refused(&reporting.get_summary(from(BRANCH_LEADER, summary(""))).await.expect_err("the center"));
-    reporting.get_summary(from("staff/thong-ke", summary(""))).await.expect("the center's statistician");
+    reporting.get_summary(as_identity(BRANCH_LEADER, summary("CN01"))).await.expect("its own branch");
+    assert_branch_refused(&reporting.get_summary(as_identity(BRANCH_LEADER, summary("CN02"))).await.expect_err("CN02"));
+    assert_branch_refused(
+        &reporting.get_summary(as_identity(BRANCH_LEADER, summary(""))).await.expect_err("the center"),
+    );
+    reporting.get_summary(as_identity("staff/thong-ke", summary(""))).await.expect("the center's statistician");
 
     let index = |branch_code: &str| pb::GetServiceIndexRequest { period: march(), branch_code: branch_code.to_owned() };
-    reporting.get_service_index(from(BRANCH_LEADER, index("CN01"))).await.expect("its own branch");
-    assert_branch_refused(&reporting.get_service_index(from(BRANCH_LEADER, index("CN02"))).await.expect_err("CN02"));
+    reporting.get_service_index(as_identity(BRANCH_LEADER, index("CN01"))).await.expect("its own branch");
+    assert_branch_refused(
+        &reporting.get_service_index(as_identity(BRANCH_LEADER, index("CN02"))).await.expect_err("CN02"),
+    );
 
     let export = |branch_code: &str| pb::ExportReportRequest {
         kind: pb::ReportKind::BranchStats as i32,
@@ -74,9 +72,11 @@ async fn a_branch_leader_sees_its_branch_figures_and_not_another_branch_nor_the_
         branch_code: branch_code.to_owned(),
         ..Default::default()
     };
-    assert_branch_refused(&reporting.export_report(from(BRANCH_LEADER, export(""))).await.expect_err("the center"));
+    assert_branch_refused(
+        &reporting.export_report(as_identity(BRANCH_LEADER, export(""))).await.expect_err("the center"),
+    );
     let mut stream =
-        reporting.export_report(from(BRANCH_LEADER, export("CN01"))).await.expect("its own branch").into_inner();
+        reporting.export_report(as_identity(BRANCH_LEADER, export("CN01"))).await.expect("its own branch").into_inner();
     while let Some(chunk) = stream.next().await {
         chunk.expect("a chunk of its branch's export");
     }

@@ -8,20 +8,14 @@ use common::*;
 use motcua_chassis::{
     ServiceConfig, ServiceKind,
     config::ENV_SIGNING_KEY_ENCRYPTION_SECRET,
-    testing::{on_every_database, start_service_with},
+    testing::{as_identity, on_every_database, start_service_with},
 };
 use motcua_proto::motcua::signing::v1 as pb;
 use motcua_signing::Signing;
-use tonic::{Code, Request};
+use tonic::Code;
 
 const BRANCH_DESK: &str = "staff/mot-cua-cn01";
 const DOCUMENT: &[u8] = b"%PDF-1.7 the result of dossier 000.00.12.H26-250301-0001";
-
-fn from<T>(identity: &str, message: T) -> Request<T> {
-    let mut request = Request::new(message);
-    request.metadata_mut().insert("x-motcua-identity", identity.parse().expect("ASCII"));
-    request
-}
 
 fn sign_request(signer_id: &str) -> pb::SignRequest {
     pb::SignRequest {
@@ -64,20 +58,20 @@ async fn a_branch_desk_signs_and_seals_for_its_branch_only() {
         deploy(&mut signing, "CN02", false, pb::KeyAlgorithm::EcdsaP256).await;
 
         let own = signing
-            .sign(from(BRANCH_DESK, sign_request("officer-CN01")))
+            .sign(as_identity(BRANCH_DESK, sign_request("officer-CN01")))
             .await
             .expect("its branch's officer")
             .into_inner()
             .signature
             .expect("a signature");
-        signing.seal(from(BRANCH_DESK, seal_request(&own.name, "leader-CN01"))).await.expect("its branch's seal");
+        signing.seal(as_identity(BRANCH_DESK, seal_request(&own.name, "leader-CN01"))).await.expect("its branch's seal");
 
-        let refused = signing.sign(from(BRANCH_DESK, sign_request("officer-CN02"))).await.expect_err("CN02's officer");
+        let refused = signing.sign(as_identity(BRANCH_DESK, sign_request("officer-CN02"))).await.expect_err("CN02's officer");
         assert_eq!((refused.code(), reason(&refused).as_str()), (Code::PermissionDenied, "BRANCH_NOT_ALLOWED"));
         // The center signs for CN02; the CN01 desk still may not seal it.
         let other = sign(&mut signing, "officer-CN02", DOCUMENT).await;
         let refused = signing
-            .seal(from(BRANCH_DESK, seal_request(&other.name, "leader-CN02")))
+            .seal(as_identity(BRANCH_DESK, seal_request(&other.name, "leader-CN02")))
             .await
             .expect_err("CN02's seal");
         assert_eq!((refused.code(), reason(&refused).as_str()), (Code::PermissionDenied, "BRANCH_NOT_ALLOWED"));

@@ -115,6 +115,13 @@ pub async fn start_service<S: MotcuaService>(database: &TestDatabase) -> Running
     start_service_with::<S>(ServiceConfig::for_local(S::KIND, database.url.clone())).await
 }
 
+/// `message` as a request from `identity` in the development mode, which names the caller in metadata.
+pub fn as_identity<T>(identity: &str, message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert(crate::identity::IDENTITY_HEADER, identity.parse().expect("an identity is ASCII"));
+    request
+}
+
 /// Starts service `S` with an explicit configuration.
 pub async fn start_service_with<S: MotcuaService>(config: ServiceConfig) -> RunningServer {
     crate::service::start::<S>(&config, std::future::pending())
