@@ -274,7 +274,7 @@ async fn issue_fee_receipt(
     dossier_code: &str,
 ) -> anyhow::Result<receipt::Receipt> {
     use chrono::Datelike;
-    let year = (chrono::Utc::now() + chrono::Duration::hours(7)).year();
+    let year = (motcua_chassis::clock::Clock::system().now() + chrono::Duration::hours(7)).year();
     let series = receipts
         .create_series(receipt::CreateSeriesRequest {
             request_id: format!("motcua-demo-series-{year}"),
@@ -359,6 +359,6 @@ async fn rated_today(reporting: &mut ReportingServiceClient<PeerChannel>, today:
 /// Today in Asia/Ho_Chi_Minh.
 fn local_today() -> Date {
     use chrono::Datelike;
-    let day = motcua_chassis::timestamps::local_date(chrono::Utc::now());
+    let day = motcua_chassis::timestamps::local_date(motcua_chassis::clock::Clock::system().now());
     Date { year: day.year(), month: day.month() as i32, day: day.day() as i32 }
 }

@@ -18,18 +18,24 @@ pub async fn run(host: &str, data_dir: &str) -> anyhow::Result<()> {
     let result = async {
         let mut running = Vec::new();
         for kind in ServiceKind::ALL {
-            let mut config = ServiceConfig::from_env(kind)?;
+            let own = match kind {
+                ServiceKind::Intake => motcua_intake::settings::VARIABLES,
+                ServiceKind::Signing => motcua_signing::settings::VARIABLES,
+                ServiceKind::Receipt => motcua_receipt::settings::VARIABLES,
+                ServiceKind::Reporting => motcua_reporting::settings::VARIABLES,
+            };
+            let mut config = ServiceConfig::from_env(kind, own)?;
             config.listen_addr = SocketAddr::new(host, kind.default_port());
             config.database_url = config::default_sqlite_url(data_dir, kind);
             // The peers are the other three services of this process, on the same host.
             for (variable, peer) in [
-                (config::ENV_INTAKE_SIGNING_URL, ServiceKind::Signing),
-                (config::ENV_RECEIPT_SIGNING_URL, ServiceKind::Signing),
-                (config::ENV_REPORTING_INTAKE_URL, ServiceKind::Intake),
-                (config::ENV_REPORTING_SIGNING_URL, ServiceKind::Signing),
-                (config::ENV_REPORTING_RECEIPT_URL, ServiceKind::Receipt),
+                (motcua_intake::settings::ENV_INTAKE_SIGNING_URL, ServiceKind::Signing),
+                (motcua_receipt::settings::ENV_RECEIPT_SIGNING_URL, ServiceKind::Signing),
+                (motcua_reporting::settings::ENV_REPORTING_INTAKE_URL, ServiceKind::Intake),
+                (motcua_reporting::settings::ENV_REPORTING_SIGNING_URL, ServiceKind::Signing),
+                (motcua_reporting::settings::ENV_REPORTING_RECEIPT_URL, ServiceKind::Receipt),
             ] {
-                if variable.starts_with(&format!("MOTCUA_{}_", kind.name().to_uppercase())) {
+                if own.iter().any(|own_variable| own_variable.name == variable) {
                     let url = format!("http://{}", SocketAddr::new(host, peer.default_port()));
                     config.service_variables.entry(variable).or_insert(url);
                 }

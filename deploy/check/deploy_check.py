@@ -27,7 +27,13 @@ sys.dont_write_bytecode = True
 from manifests import RenderError, kubectl, render  # noqa: E402
 from rules_collector import check_collector  # noqa: E402
 from rules_compose import check_compose  # noqa: E402
-from rules_config import check_base, check_operations_guide, parse_variables  # noqa: E402
+from rules_config import (  # noqa: E402
+    check_base,
+    check_compose_environment,
+    check_env_files,
+    check_operations_guide,
+    read_variables,
+)
 from rules_docker import check_dockerfile, check_dockerignore, moving_base_notes, run_hadolint  # noqa: E402
 from rules_manifests import (  # noqa: E402
     check_config_maps,
@@ -100,16 +106,26 @@ def check_overlay(name: str, directory: Path) -> list[str]:
 
 
 def check_configuration() -> list[str]:
-    """The chassis's VARIABLES against the rendered base and docs/operations.md."""
-    try:
-        variables = parse_variables((ROOT / "services/chassis/src/config.rs").read_text())
-    except ValueError as error:
-        return [f"services/chassis/src/config.rs: cannot read VARIABLES: {error}"]
+    """The variables! lists (the chassis's and each service's) against the rendered base, every env file,
+    compose.yaml and docs/operations.md."""
+    variables, failures = read_variables(ROOT)
+    if failures:
+        return failures
     try:
         base = render(K8S / "base")
     except RenderError as error:
         return [f"base: {error}"]
-    return check_base(variables, base) + check_operations_guide(variables, (ROOT / "docs/operations.md").read_text())
+    compose_path = ROOT / "deploy/compose/compose.yaml"
+    try:
+        compose = yaml.safe_load(compose_path.read_text())
+    except yaml.YAMLError as error:
+        return [f"deploy/compose/compose.yaml: not YAML: {error}"]
+    return (
+        check_base(variables, base)
+        + check_env_files(variables, K8S)
+        + check_compose_environment(variables, compose, "deploy/compose/compose.yaml")
+        + check_operations_guide(variables, (ROOT / "docs/operations.md").read_text())
+    )
 
 
 def check_repository() -> list[str]:

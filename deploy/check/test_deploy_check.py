@@ -15,27 +15,39 @@ from deploy_check import K8S, OVERLAYS, ROOT, base_policy_identities, check_over
 from manifests import render
 from rules_collector import check_collector
 from rules_compose import check_compose
-from rules_config import Variable, check_base, check_operations_guide, parse_variables
+from rules_config import (
+    Variable,
+    check_base,
+    check_env_files,
+    check_env_settings,
+    check_operations_guide,
+    parse_variables,
+    read_variables,
+)
 from rules_docker import base_image_problem, check_dockerfile, check_dockerignore, moving_base_notes, run_hadolint
 from rules_manifests import check_config_maps, check_peer_urls, check_references
 from rules_tls import check_policy, check_tls_mounts
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
-CONFIG_RS = """
-pub const ENV_DATABASE_URL: &str = "MOTCUA_DATABASE_URL";
-pub const ENV_LOG: &str = "MOTCUA_LOG";
-pub const ENV_SIGNING_LOG_ORIGIN: &str = "MOTCUA_SIGNING_LOG_ORIGIN";
-pub const VARIABLES: &[Variable] = &[
-    Variable {
-        name: ENV_DATABASE_URL,
-        default: "<per service: sqlite://data/<service>.db?mode=rwc>",
-        secret: true,
-        description: "database URL",
-    },
-    Variable { name: ENV_LOG, default: "info", secret: false, description: "log filter" },
-    Variable { name: ENV_SIGNING_LOG_ORIGIN, default: "x", secret: false, description: "signing only" },
-];
+SETTINGS_RS = """
+motcua_chassis::variables! {
+    /// The variables only signing reads.
+    pub const VARIABLES = [
+        ENV_SIGNING_KEY_ENCRYPTION_SECRET {
+            name: "MOTCUA_SIGNING_KEY_ENCRYPTION_SECRET",
+            default: "<development secret>",
+            secret: true,
+            description: "signing: password of the keys",
+        },
+        ENV_SIGNING_LOG_ORIGIN {
+            name: "MOTCUA_SIGNING_LOG_ORIGIN",
+            default: "motcua.example/signing-log",
+            secret: false,
+            description: "signing: origin line of the log's checkpoints",
+        },
+    ];
+}
 """
 
 
@@ -198,26 +210,60 @@ class CallerIdentity(unittest.TestCase):
 
 
 class Configuration(unittest.TestCase):
-    def test_variables_are_read_from_config_rs_through_their_constants(self):
+    def test_variables_are_read_from_a_variables_list(self):
         self.assertEqual(
-            parse_variables(CONFIG_RS),
+            parse_variables(SETTINGS_RS),
             [
-                Variable("MOTCUA_DATABASE_URL", True),
-                Variable("MOTCUA_LOG", False),
-                Variable("MOTCUA_SIGNING_LOG_ORIGIN", False),
+                Variable("MOTCUA_SIGNING_KEY_ENCRYPTION_SECRET", True, "<development secret>"),
+                Variable("MOTCUA_SIGNING_LOG_ORIGIN", False, "motcua.example/signing-log"),
             ],
         )
 
     def test_an_unreadable_variables_list_is_an_error_not_an_empty_list(self):
         with self.assertRaises(ValueError):
-            parse_variables(CONFIG_RS.replace('secret: false, description: "log filter"', 'description: "log filter"'))
+            parse_variables(SETTINGS_RS.replace("            secret: false,\n", ""))
 
-    def test_a_variable_missing_from_the_guide_fails(self):
-        failures = check_operations_guide(
-            [Variable("MOTCUA_LOG", False), Variable("MOTCUA_NEW", False)], "`MOTCUA_LOG`"
+    def test_every_list_is_read_and_each_service_declares_only_its_own(self):
+        variables, failures = read_variables(ROOT)
+        self.assertEqual(failures, [])
+        names = {variable.name for variable in variables}
+        for expected in ("MOTCUA_DATABASE_URL", "MOTCUA_INTAKE_SIGNING_URL", "MOTCUA_SIGNING_LOG_ORIGIN",
+                         "MOTCUA_RECEIPT_NUMBER_BATCH", "MOTCUA_REPORTING_INDEX_POINTS"):
+            self.assertIn(expected, names)
+
+    def test_a_variable_missing_from_the_guide_table_or_documented_wrongly_fails(self):
+        guide = (
+            "| Variable | Default | Secret | What it sets |\n|---|---|---|---|\n"
+            "| `MOTCUA_LOG` | `debug` | no | log filter |\n"
+            "| `MOTCUA_TLS_CERT` | empty | yes | certificate |\n"
+            "| `MOTCUA_GONE` | `1` | no | removed long ago |\n"
+            "Mentioned in prose only: `MOTCUA_NEW`.\n"
         )
-        self.assertEqual(len(failures), 1)
-        self.assertIn("MOTCUA_NEW", failures[0])
+        failures = check_operations_guide(
+            [Variable("MOTCUA_LOG", False, "info"), Variable("MOTCUA_TLS_CERT", False, ""), Variable("MOTCUA_NEW", False)],
+            guide,
+        )
+        self.assertTrue(failures_mentioning(failures, "MOTCUA_NEW", "has no row"), failures)
+        self.assertTrue(failures_mentioning(failures, "MOTCUA_GONE", "which no variables! list declares"), failures)
+        self.assertTrue(failures_mentioning(failures, "MOTCUA_LOG defaults to `info`"), failures)
+        self.assertTrue(failures_mentioning(failures, "MOTCUA_TLS_CERT is not a secret"), failures)
+        self.assertEqual(len(failures), 4, failures)
+
+    def test_an_env_file_or_compose_setting_a_variable_nobody_reads_fails(self):
+        variables = [Variable("MOTCUA_LOG", False), Variable("MOTCUA_RECEIPT_SIGNING_URL", False)]
+        failures = check_env_settings(
+            variables,
+            {None: {"MOTCUA_LOG": "info", "MOTCUA_LOGG": "debug"}, "intake": {"MOTCUA_RECEIPT_SIGNING_URL": "x"}},
+            "fixture",
+        )
+        self.assertEqual(
+            failures,
+            [
+                "fixture: sets MOTCUA_LOGG, which no variables! list declares",
+                "fixture: sets MOTCUA_RECEIPT_SIGNING_URL for intake, but only receipt reads it",
+            ],
+        )
+        self.assertEqual(check_env_files(read_variables(ROOT)[0], K8S), [])
 
     def test_a_variable_missing_from_the_base_or_a_secret_in_a_config_map_fails(self):
         base = render(K8S / "base")

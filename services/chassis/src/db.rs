@@ -1,4 +1,5 @@
-//! One way to open a service's database, SQLite or PostgreSQL, and to bring its schema up to date.
+//! One way to open a service's database, SQLite or PostgreSQL, and to bring its schema up to date;
+//! its statements traced with the database's name, and its URL never shown with its password.
 
 use std::time::Duration;
 
@@ -6,6 +7,7 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
 use sea_orm_migration::MigratorTrait;
 use sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use thiserror::Error;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 /// How long a SQLite writer waits for another to finish before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -13,16 +15,18 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// A database that could not be opened or migrated.
 #[derive(Debug, Error)]
 pub enum DbError {
-    /// The URL names a database kind motcua does not run on.
+    /// The URL (as [`redacted_url`] shows it) names a database kind motcua does not run on.
     #[error("unsupported database URL {0:?}: expected sqlite://... or postgres://...")]
     UnsupportedUrl(String),
     /// The connection failed.
-    #[error("cannot connect to the {backend} database: {source}")]
+    #[error("cannot connect to the {backend} database {url}: {reason}")]
     Connect {
         /// `sqlite` or `postgres`.
         backend: &'static str,
-        /// What the driver said.
-        source: DbErr,
+        /// The URL, as [`redacted_url`] shows it.
+        url: String,
+        /// What the driver said, with the URL's secrets removed (a URL it cannot parse is quoted whole).
+        reason: String,
     },
     /// A migration failed.
     #[error("migrating the database failed: {0}")]
@@ -57,9 +61,66 @@ pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<Database
         options.max_connections(max_connections.unwrap_or(16));
         "postgres"
     } else {
-        return Err(DbError::UnsupportedUrl(url.to_owned()));
+        return Err(DbError::UnsupportedUrl(redacted_url(url)));
     };
-    Database::connect(options).await.map_err(|source| DbError::Connect { backend, source })
+    let mut connection = Database::connect(options).await.map_err(|source| DbError::Connect {
+        backend,
+        url: redacted_url(url),
+        reason: without_secrets(&source.to_string(), url),
+    })?;
+    let namespace = database_name(url);
+    // sea-orm's statement spans carry db.system, db.operation and the parameterised statement, but not
+    // which database; the callback runs inside the statement's span, once per statement.
+    connection.set_metric_callback(move |_| {
+        let span = tracing::Span::current();
+        if span.metadata().is_some_and(|metadata| metadata.name().starts_with("sea_orm.")) {
+            span.set_attribute("db.namespace", namespace.clone());
+        }
+    });
+    Ok(connection)
+}
+
+/// `url` with its password and query parameters (where PostgreSQL takes `password=`, `sslpassword=`
+/// and key files) replaced by `***`: what an error message or a log line may show.
+pub fn redacted_url(url: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(base, query)| (base, Some(query)));
+    let mut redacted = match base.split_once("://") {
+        Some((scheme, rest)) => match rest.rsplit_once('@') {
+            Some((credentials, host)) => match credentials.split_once(':') {
+                Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+                None => base.to_owned(),
+            },
+            None => base.to_owned(),
+        },
+        None => base.to_owned(),
+    };
+    if query.is_some() {
+        redacted.push_str("?***");
+    }
+    redacted
+}
+
+/// `text` with `url` and its password removed, for a driver's message that may quote either.
+fn without_secrets(text: &str, url: &str) -> String {
+    let mut cleaned = text.replace(url, &redacted_url(url));
+    let password = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.rsplit_once('@'))
+        .and_then(|(credentials, _)| credentials.split_once(':'))
+        .map(|(_, password)| password)
+        .filter(|password| !password.is_empty());
+    if let Some(password) = password {
+        cleaned = cleaned.replace(password, "***");
+    }
+    cleaned
+}
+
+/// The database's name for `db.namespace`: PostgreSQL's database, or a SQLite file's stem.
+fn database_name(url: &str) -> String {
+    let base = url.split('?').next().unwrap_or_default();
+    let path = base.split_once("://").map_or(base, |(_, rest)| rest);
+    let last = path.rsplit('/').next().unwrap_or_default();
+    last.rsplit_once('.').map_or(last, |(stem, _)| stem).to_owned()
 }
 
 /// Applies every pending migration of `M`; a migration already applied is skipped. With several
@@ -109,6 +170,30 @@ pub fn placeholders(backend: DbBackend, sql: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_redacted_url_keeps_user_host_and_database_but_not_password_or_parameters() {
+        assert_eq!(
+            redacted_url("postgres://motcua:s3cret@db:5432/intake?sslmode=require&sslpassword=x"),
+            "postgres://motcua:***@db:5432/intake?***"
+        );
+        assert_eq!(
+            redacted_url("postgres://postgres@127.0.0.1:5432/postgres"),
+            "postgres://postgres@127.0.0.1:5432/postgres"
+        );
+        assert_eq!(redacted_url("mysql://root@127.0.0.1/motcua"), "mysql://root@127.0.0.1/motcua");
+        let message = "The connection string 'postgres://u:p%40ss@h/db' cannot be parsed; p%40ss";
+        assert_eq!(
+            without_secrets(message, "postgres://u:p%40ss@h/db"),
+            "The connection string 'postgres://u:***@h/db' cannot be parsed; ***"
+        );
+    }
+
+    #[test]
+    fn the_namespace_is_the_postgres_database_or_the_sqlite_file() {
+        assert_eq!(database_name("postgres://u:p@h:5432/motcua_intake?sslmode=disable"), "motcua_intake");
+        assert_eq!(database_name("sqlite://data/intake.db?mode=rwc"), "intake");
+    }
 
     #[test]
     fn sqlite_gets_question_marks_and_postgres_keeps_numbers() {

@@ -8,6 +8,9 @@ use std::{collections::HashMap, time::Duration};
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
+/// When a caller told UNAVAILABLE (a peer or the database down, or busy) is told to try again.
+const UNAVAILABLE_RETRY_AFTER: Duration = Duration::from_secs(1);
+
 /// One invalid field of a request: the field's path (`page_size`, `applicant.citizen.phone`) and what
 /// is wrong with it. The description must never quote personal data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,8 +93,8 @@ pub enum ApiError {
         /// When to try again.
         retry_after: Duration,
     },
-    /// A dependency is down or the database is busy: UNAVAILABLE, safe to retry with the same
-    /// request id.
+    /// A dependency is down or the database is busy: UNAVAILABLE with RetryInfo, safe to retry with
+    /// the same request id.
     #[error("{description}")]
     Unavailable {
         /// ErrorInfo reason, e.g. `DATABASE_UNAVAILABLE`.
@@ -167,7 +170,10 @@ impl ApiError {
                 details.set_retry_info(Some(retry_after));
                 (Code::ResourceExhausted, description)
             }
-            Self::Unavailable { description, .. } => (Code::Unavailable, description),
+            Self::Unavailable { description, .. } => {
+                details.set_retry_info(Some(UNAVAILABLE_RETRY_AFTER));
+                (Code::Unavailable, description)
+            }
             Self::Internal { detail } => {
                 tracing::error!(error = %detail, "internal error");
                 (Code::Internal, "internal error; the service has logged it".to_owned())

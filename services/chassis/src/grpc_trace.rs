@@ -1,11 +1,12 @@
-//! Spans for gRPC calls in both directions, with the OpenTelemetry RPC semantic conventions, and the
-//! W3C trace context carried in the `traceparent` header: extracted on every incoming call, injected
-//! on every outgoing one.
+//! Spans and duration metrics for gRPC calls in both directions, with the OpenTelemetry RPC semantic
+//! conventions, and the W3C trace context carried in the `traceparent` header: extracted on every
+//! incoming call, injected on every outgoing one.
 
 use std::{
     future::Future,
     pin::Pin,
     task::{Context, Poll},
+    time::Instant,
 };
 
 use http::{HeaderMap, HeaderName, HeaderValue, Request, Response};
@@ -14,9 +15,16 @@ use tower::{Layer, Service};
 use tracing::{Instrument, Span, field::Empty};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-/// Paths that get no span: probes and tooling would drown the traces that matter.
+use crate::metrics::{self, Side};
+
+/// Paths that get no span and no measurement: probes and tooling would drown the traces that matter.
 const UNTRACED_SERVICES: [&str; 3] =
     ["grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"];
+
+/// gRPC's UNKNOWN, for a server call that failed without a status; UNAVAILABLE, for a client call
+/// whose transport failed (tonic reports those as UNAVAILABLE too).
+const UNKNOWN: i32 = 2;
+const UNAVAILABLE: i32 = 14;
 
 type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
 
@@ -79,12 +87,16 @@ where
             span.record("trace_id", tracing::field::display(trace_id));
         }
 
+        let (service, method) = (service.to_owned(), method.to_owned());
+        let started = Instant::now();
         let future = self.inner.call(request);
         Box::pin(
             async move {
-                let response = future.await?;
-                record_status(&Span::current(), response.headers(), true);
-                Ok(response)
+                let result = future.await;
+                let code = result.as_ref().map_or(UNKNOWN, |response| status_code(response.headers()));
+                record_status(&Span::current(), code, true);
+                metrics::record_call(Side::Server, &service, &method, code, started.elapsed());
+                result
             }
             .instrument(span),
         )
@@ -138,19 +150,19 @@ where
             server.address = request.uri().host().unwrap_or_default(),
             server.port = request.uri().port_u16().unwrap_or_default(),
         );
+        let (service, method) = (service.to_owned(), method.to_owned());
         let context = span.context();
         global::get_text_map_propagator(|propagator| {
             propagator.inject_context(&context, &mut HeaderInjector(request.headers_mut()));
         });
+        let started = Instant::now();
         let future = self.inner.call(request);
         Box::pin(
             async move {
                 let result = future.await;
-                if let Ok(response) = &result {
-                    record_status(&Span::current(), response.headers(), false);
-                } else {
-                    Span::current().record("otel.status_code", "ERROR");
-                }
+                let code = result.as_ref().map_or(UNAVAILABLE, |response| status_code(response.headers()));
+                record_status(&Span::current(), code, false);
+                metrics::record_call(Side::Client, &service, &method, code, started.elapsed());
                 result
             }
             .instrument(span),
@@ -158,15 +170,19 @@ where
     }
 }
 
-/// Records the gRPC status found in the response headers. tonic sends an error as a trailers-only
-/// response, so a status in the headers is the call's status; a success carries it in the trailers,
-/// which arrive after the span ends, so a missing header means OK.
-fn record_status(span: &Span, headers: &HeaderMap, server_side: bool) {
-    let code = headers
+/// The gRPC status found in the response headers. tonic sends an error as a trailers-only response,
+/// so a status in the headers is the call's status; a success carries it in the trailers, which
+/// arrive after the span ends, so a missing header means OK.
+fn status_code(headers: &HeaderMap) -> i32 {
+    headers
         .get("grpc-status")
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<i32>().ok())
-        .unwrap_or(0);
+        .unwrap_or(0)
+}
+
+/// Records the call's gRPC status `code` on its span.
+fn record_status(span: &Span, code: i32, server_side: bool) {
     span.record("rpc.grpc.status_code", code);
     // Semantic conventions: a server span is an error only for codes that mean the server failed;
     // a client span is an error for any code but OK.

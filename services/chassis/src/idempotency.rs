@@ -1,7 +1,8 @@
 //! `request_id` on every mutation (AIP-155): the first call's response is stored in the same
 //! transaction as its effect, a retry gets that response back, and the same id with another body is
 //! refused. Concurrent retries are safe: the id is claimed first, so the second caller waits on the
-//! unique key and then finds the first one's answer.
+//! unique key and then finds the first one's answer. Storing the response also writes the call's audit
+//! record, in the same transaction: every mutation's change, response and record commit together.
 
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr, Statement, Value};
 use sea_orm_migration::{prelude::*, schema::*};
@@ -93,7 +94,7 @@ pub async fn claim(transaction: &DatabaseTransaction, key: &RequestKey) -> Resul
                 Value::from(key.rpc),
                 Value::from(key.body_hash.clone()),
                 Value::from(Vec::<u8>::new()),
-                Value::from(chrono::Utc::now()),
+                Value::from(crate::clock::Clock::system().now()),
             ],
         ))
         .await?
@@ -115,8 +116,10 @@ pub async fn replay(connection: &impl ConnectionTrait, key: &RequestKey) -> Resu
     Ok(find(connection, key).await?.filter(|response| !response.is_empty()))
 }
 
-/// Stores the response of a claimed request, in the transaction that made its effect.
+/// Stores the response of a claimed request, and the audit record of the call the current task handles,
+/// in the transaction that made its effect.
 pub async fn complete(transaction: &DatabaseTransaction, key: &RequestKey, response: &[u8]) -> Result<(), DbErr> {
+    crate::audit::record_in(transaction, response).await?;
     let backend = transaction.get_database_backend();
     transaction
         .execute_raw(Statement::from_sql_and_values(
@@ -171,7 +174,8 @@ pub async fn find_many(
 }
 
 /// Records the responses of a batch of new calls in one statement, inside the transaction that made
-/// their effects. Returns whether every id was recorded: `false` means a concurrent call took one of
+/// their effects. The batch runs apart from its calls' tasks: it writes their audit records itself,
+/// with [`crate::audit::PendingCall::record_in`]. Returns whether every id was recorded: `false` means a concurrent call took one of
 /// them first, and the transaction must be rolled back and the batch tried again (its retry then
 /// finds that call's response).
 pub async fn record_many(transaction: &DatabaseTransaction, calls: &[(&RequestKey, &[u8])]) -> Result<bool, DbErr> {
@@ -179,7 +183,7 @@ pub async fn record_many(transaction: &DatabaseTransaction, calls: &[(&RequestKe
         return Ok(true);
     }
     let backend = transaction.get_database_backend();
-    let now = chrono::Utc::now();
+    let now = crate::clock::Clock::system().now();
     let mut rows = Vec::with_capacity(calls.len());
     let mut values = Vec::with_capacity(calls.len() * 5);
     for (index, (key, response)) in calls.iter().enumerate() {

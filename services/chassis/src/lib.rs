@@ -11,7 +11,9 @@ pub mod feed;
 pub mod grpc_trace;
 pub mod idempotency;
 pub mod identity;
+pub mod jobs;
 pub mod limits;
+pub mod metrics;
 pub mod paging;
 pub mod peer;
 pub mod policy;
@@ -21,6 +23,7 @@ pub mod signal;
 pub mod telemetry;
 pub mod timestamps;
 pub mod tls;
+pub mod validate;
 
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -12,13 +12,16 @@ use std::{
 use anyhow::Context as _;
 use http::{Request, Response};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
-use tokio_stream::wrappers::TcpListenerStream;
-use tonic::{body::Body, service::Routes, transport::Server};
+use tonic::{
+    body::Body,
+    service::Routes,
+    transport::{Server, server::TcpIncoming},
+};
 use tonic_health::{ServingStatus, server::HealthReporter};
 use tower::{BoxError, Layer, Service, ServiceBuilder, limit::GlobalConcurrencyLimitLayer, load_shed::LoadShedLayer};
 
 use crate::{
-    audit::{AuditLayer, AuditTrail},
+    audit::{AuditApi, AuditLayer, AuditTrail},
     auth::{AuthMode, Guard},
     config::ServiceConfig,
     error::ApiError,
@@ -110,7 +113,7 @@ async fn serve(
             tonic_health::server::HealthService::from_health_reporter(health.clone()),
         );
         tokio::spawn(Server::builder().add_service(probes).serve_with_incoming_shutdown(
-            TcpListenerStream::new(listener),
+            plaintext_incoming(listener),
             async {
                 let _ = health_stopped.await;
             },
@@ -119,7 +122,12 @@ async fn serve(
 
     let reflection_v1 = reflection_builder(service_name).build_v1()?;
     let reflection_v1alpha = reflection_builder(service_name).build_v1alpha()?;
-    let routes = routes.add_service(health_service).add_service(reflection_v1).add_service(reflection_v1alpha);
+    let routes = routes
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        // The service's own audit trail, for auditors.
+        .add_service(AuditApi::server(audit.clone()));
 
     // Read top-down, outermost first.
     let layers = ServiceBuilder::new()
@@ -165,7 +173,7 @@ async fn serve(
     // Under mutual TLS the chassis handshakes itself, with the certificates on disk now (tls.rs).
     let server: Pin<Box<dyn Future<Output = Result<(), tonic::transport::Error>> + Send>> = match security.tls {
         Some(tls) => Box::pin(router.serve_with_incoming_shutdown(tls.incoming(listener), graceful)),
-        None => Box::pin(router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), graceful)),
+        None => Box::pin(router.serve_with_incoming_shutdown(plaintext_incoming(listener), graceful)),
     };
     tokio::pin!(server);
 
@@ -186,6 +194,14 @@ async fn serve(
             Ok(())
         }
     }
+}
+
+/// The plaintext connections accepted on `listener` (the development mode and the probe port), with
+/// `TCP_NODELAY` set: tonic applies its own `tcp_nodelay` only to listeners it binds itself, never to
+/// `serve_with_incoming`, and without it each small answer on a kept connection waits for Nagle's
+/// algorithm and the caller's delayed ACK, some 40 ms a call. The TLS listener sets it too (tls.rs).
+pub fn plaintext_incoming(listener: TcpListener) -> TcpIncoming {
+    TcpIncoming::from(listener).with_nodelay(Some(true))
 }
 
 /// How callers are identified and what they may do, decided once at start-up.
@@ -233,7 +249,7 @@ impl Security {
     }
 }
 
-/// Reflection that advertises this service, health and reflection only: grpcurl's `list` on a port
+/// Reflection that advertises this service, health, reflection and the audit trail only: grpcurl's `list` on a port
 /// shows what that port serves, though the descriptors of every contract are there to resolve types.
 fn reflection_builder(service_name: &str) -> tonic_reflection::server::Builder<'static> {
     [
@@ -241,6 +257,8 @@ fn reflection_builder(service_name: &str) -> tonic_reflection::server::Builder<'
         "grpc.health.v1.Health",
         "grpc.reflection.v1.ServerReflection",
         "grpc.reflection.v1alpha.ServerReflection",
+        "motcua.audit.v1.AuditService",
+        "motcua.jobs.v1.JobService",
     ]
     .into_iter()
     .fold(

@@ -18,6 +18,8 @@ use crate::{
 pub trait MotcuaService {
     /// Which of the four it is.
     const KIND: ServiceKind;
+    /// Its own configuration variables (`MOTCUA_<SERVICE>_*`), declared in its settings module.
+    const VARIABLES: &'static [crate::config::Variable];
     /// Its database migrations.
     type Migrator: MigratorTrait;
     /// What each method of its gRPC service is recorded as in the audit trail.
@@ -48,7 +50,10 @@ pub async fn start<S: MotcuaService>(
         S::KIND.error_domain(),
         S::AUDIT,
     )?;
-    let routes = S::routes(config, db).await.with_context(|| format!("{name}: building the service"))?;
+    // Every service shows its jobs, whether or not it has any (its migrations made the table).
+    let jobs = crate::jobs::server(db.clone(), config.clock.clone(), S::KIND.error_domain());
+    let routes =
+        S::routes(config, db).await.with_context(|| format!("{name}: building the service"))?.add_service(jobs);
     let running = server::start(config, routes, audit, external_shutdown).await?;
     tracing::info!(service = name, addr = %running.local_addr, "serving");
     Ok(running)
@@ -90,7 +95,7 @@ pub fn main<S: MotcuaService>() -> ExitCode {
 }
 
 async fn serve<S: MotcuaService>() -> anyhow::Result<()> {
-    let config = ServiceConfig::from_env(S::KIND)?;
+    let config = ServiceConfig::from_env(S::KIND, S::VARIABLES)?;
     let telemetry = telemetry::init(&telemetry::TelemetrySettings::from_env(&format!("motcua-{}", S::KIND.name()))?)?;
     let result = match start::<S>(&config, signal::shutdown_requested()).await {
         Ok(running) => running.wait().await,
@@ -102,7 +107,7 @@ async fn serve<S: MotcuaService>() -> anyhow::Result<()> {
 }
 
 async fn migrate<S: MotcuaService>() -> anyhow::Result<()> {
-    let config = ServiceConfig::from_env(S::KIND)?;
+    let config = ServiceConfig::from_env(S::KIND, S::VARIABLES)?;
     let telemetry = telemetry::init(&telemetry::TelemetrySettings::from_env(&format!("motcua-{}", S::KIND.name()))?)?;
     let db = db::connect(&config.database_url, config.db_max_connections).await?;
     db::migrate::<S::Migrator>(&db).await?;

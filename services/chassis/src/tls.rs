@@ -491,6 +491,7 @@ mod tests {
         };
         let (_dialled, accepted) = tokio::join!(connector.call(uri.clone()), incoming.next());
         let accepted = accepted.expect("a connection").expect("infallible");
+        assert!(accepted.get_ref().0.nodelay().expect("readable"), "TCP_NODELAY on the accepted socket");
         assert_eq!(
             presented(&accepted),
             pem_items::<CertificateDer>(Path::new("first"), first_cert.as_bytes(), "c").expect("PEM")[0]

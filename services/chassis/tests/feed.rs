@@ -40,7 +40,7 @@ async fn open(database: &TestDatabase, connections: u32) -> DatabaseConnection {
 
 fn event(writer: usize, index: usize) -> NewEvent {
     NewEvent {
-        occur_time: chrono::Utc::now(),
+        occur_time: motcua_chassis::clock::Clock::system().now(),
         subject: format!("things/{writer}-{index}"),
         request_id: format!("{writer}-{index}"),
         event_type: "thing_changed".to_owned(),

@@ -5,11 +5,12 @@
 
 use motcua_chassis::{
     ServiceConfig, ServiceKind,
-    testing::{on_every_database, start_service, start_service_with},
+    testing::{TrailReader, on_every_database, start_service, start_service_with},
 };
 use motcua_intake::Intake;
 use motcua_proto::motcua::{
-    common::v1::{AuditRecord, Channel, audit_record::Action},
+    audit::v1::{ListAuditRecordsRequest, audit_record::Action},
+    common::v1::Channel,
     intake::v1::{self as pb},
 };
 use sea_orm::ConnectionTrait;
@@ -18,7 +19,7 @@ use tonic_types::StatusExt;
 
 mod common;
 
-use common::{Client, client, create, filing, officer, request_id};
+use common::{client, create, filing, officer, request_id};
 
 const CREATE: &str = "/motcua.intake.v1.IntakeService/CreateDossier";
 const GET: &str = "/motcua.intake.v1.IntakeService/GetDossier";
@@ -31,7 +32,7 @@ const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const POLICY: &str = r#"
 identities:
   agency/auditor:
-    rpcs: ["motcua.intake.v1.IntakeService/ListAuditRecords"]
+    rpcs: ["motcua.audit.v1.AuditService/ListAuditRecords"]
   agency/so-tu-phap:
     rpcs: ["motcua.intake.v1.IntakeService/ListProcedures", "motcua.intake.v1.IntakeService/GetProcedure"]
   dev/anonymous:
@@ -46,38 +47,17 @@ fn from<T>(identity: &str, message: T) -> Request<T> {
     request
 }
 
-/// Every record that `filter` selects, page after page of `page_size`.
-async fn trail(intake: &mut Client, filter: pb::ListAuditRecordsRequest) -> Vec<AuditRecord> {
-    let mut records = Vec::new();
-    let mut page_token = String::new();
-    loop {
-        let page = intake
-            .list_audit_records(pb::ListAuditRecordsRequest { page_token: page_token.clone(), ..filter.clone() })
-            .await
-            .expect("the trail answers")
-            .into_inner();
-        records.extend(page.audit_records);
-        if page.next_page_token.is_empty() {
-            return records;
-        }
-        page_token = page.next_page_token;
-    }
-}
-
-fn by_request(request_id: &str) -> pb::ListAuditRecordsRequest {
-    pb::ListAuditRecordsRequest { request_id: request_id.to_owned(), ..Default::default() }
-}
-
 #[tokio::test]
 async fn a_filing_is_recorded_as_a_mutation_with_identity_officer_subject_request_and_trace() {
     on_every_database(|database| async move {
         let server = start_service::<Intake>(&database).await;
         let mut intake = client(server.local_addr).await;
+        let mut trail = TrailReader::connect(server.local_addr).await;
         let request = filing(&mut intake, "CN01", Channel::InPerson, "001099012345").await;
         let filed = intake.create_dossier(from("staff/cn01", request.clone())).await.expect("filed").into_inner();
         let dossier = filed.dossier.expect("a dossier");
 
-        let records = trail(&mut intake, by_request(&request.request_id)).await;
+        let records = trail.of_request(&request.request_id).await;
         assert_eq!(records.len(), 1, "{}: one record per call", database.backend);
         let record = &records[0];
         assert_eq!(record.action(), Action::Mutation);
@@ -107,6 +87,7 @@ async fn reading_dossiers_is_recorded_with_every_dossier_returned_and_catalogue_
     on_every_database(|database| async move {
         let server = start_service::<Intake>(&database).await;
         let mut intake = client(server.local_addr).await;
+        let mut trail = TrailReader::connect(server.local_addr).await;
         let mut names = Vec::new();
         for identity_number in ["001099012345", "001099054321"] {
             let request = filing(&mut intake, "CN02", Channel::InPerson, identity_number).await;
@@ -126,11 +107,9 @@ async fn reading_dossiers_is_recorded_with_every_dossier_returned_and_catalogue_
             .into_inner();
         assert_eq!(listed.dossiers.len(), 2);
 
-        let reads = trail(
-            &mut intake,
-            pb::ListAuditRecordsRequest { action: Action::PersonalDataRead as i32, ..Default::default() },
-        )
-        .await;
+        let reads = trail
+            .records(ListAuditRecordsRequest { action: Action::PersonalDataRead as i32, ..Default::default() })
+            .await;
         assert_eq!(reads.len(), 2, "{}", database.backend);
         assert_eq!((reads[0].rpc.as_str(), reads[0].identity.as_str()), (GET, "spiffe://motcua/agency/so-tu-phap"));
         assert_eq!(reads[0].subjects, vec![names[0].clone()]);
@@ -142,9 +121,9 @@ async fn reading_dossiers_is_recorded_with_every_dossier_returned_and_catalogue_
         assert_eq!(listed_subjects, expected, "a listing names every dossier it returned");
 
         // The procedures are public: reading them is not recorded.
-        let before = trail(&mut intake, pb::ListAuditRecordsRequest::default()).await.len();
+        let before = trail.all().await.len();
         intake.list_procedures(pb::ListProceduresRequest::default()).await.expect("catalogue");
-        assert_eq!(trail(&mut intake, pb::ListAuditRecordsRequest::default()).await.len(), before);
+        assert_eq!(trail.all().await.len(), before);
         server.stop().await.expect("clean stop");
     })
     .await;
@@ -155,6 +134,7 @@ async fn a_refused_move_is_recorded_with_its_status_code_and_reason() {
     on_every_database(|database| async move {
         let server = start_service::<Intake>(&database).await;
         let mut intake = client(server.local_addr).await;
+        let mut trail = TrailReader::connect(server.local_addr).await;
         let request = filing(&mut intake, "CN03", Channel::InPerson, "001099012345").await;
         let dossier = create(&mut intake, request).await;
 
@@ -168,7 +148,7 @@ async fn a_refused_move_is_recorded_with_its_status_code_and_reason() {
         let refusal = intake.accept_dossier(from("staff/cn03", accept.clone())).await.expect_err("refused");
         let reason = refusal.get_error_details().error_info().map(|info| info.reason.clone()).expect("an ErrorInfo");
 
-        let records = trail(&mut intake, by_request(&accept.request_id)).await;
+        let records = trail.of_request(&accept.request_id).await;
         assert_eq!(records.len(), 1, "{}", database.backend);
         let record = &records[0];
         assert_eq!((record.rpc.as_str(), record.action()), (ACCEPT, Action::Mutation));
@@ -187,6 +167,7 @@ async fn the_trail_filters_by_every_field_and_pages_oldest_first() {
     on_every_database(|database| async move {
         let server = start_service::<Intake>(&database).await;
         let mut intake = client(server.local_addr).await;
+        let mut trail = TrailReader::connect(server.local_addr).await;
         let mut names = Vec::new();
         for identity in ["staff/cn01", "staff/cn01", "staff/cn02", "agency/so-y-te", "staff/cn01"] {
             let request = filing(&mut intake, "CN04", Channel::InPerson, "001099012345").await;
@@ -198,33 +179,27 @@ async fn the_trail_filters_by_every_field_and_pages_oldest_first() {
             .await
             .expect("read");
 
-        let everything = trail(&mut intake, pb::ListAuditRecordsRequest::default()).await;
+        let everything = trail.all().await;
         assert_eq!(everything.len(), 6, "{}", database.backend);
-        let paged = trail(&mut intake, pb::ListAuditRecordsRequest { page_size: 2, ..Default::default() }).await;
+        let paged = trail.records(ListAuditRecordsRequest { page_size: 2, ..Default::default() }).await;
         assert_eq!(paged, everything, "pages of two give the same trail");
 
-        let identity =
-            |identity: &str| pb::ListAuditRecordsRequest { identity: identity.to_owned(), ..Default::default() };
-        assert_eq!(trail(&mut intake, identity("spiffe://motcua/staff/cn01")).await.len(), 3);
-        assert_eq!(trail(&mut intake, identity("staff/cn01")).await.len(), 3, "the short form too");
-        let subject =
-            trail(&mut intake, pb::ListAuditRecordsRequest { subject: names[2].clone(), ..Default::default() }).await;
+        let identity = |identity: &str| ListAuditRecordsRequest { identity: identity.to_owned(), ..Default::default() };
+        assert_eq!(trail.records(identity("spiffe://motcua/staff/cn01")).await.len(), 3);
+        assert_eq!(trail.records(identity("staff/cn01")).await.len(), 3, "the short form too");
+        let subject = trail.records(ListAuditRecordsRequest { subject: names[2].clone(), ..Default::default() }).await;
         assert_eq!(subject.iter().map(|record| record.rpc.as_str()).collect::<Vec<_>>(), vec![CREATE, GET]);
-        let rpc = trail(&mut intake, pb::ListAuditRecordsRequest { rpc: GET.to_owned(), ..Default::default() }).await;
+        let rpc = trail.records(ListAuditRecordsRequest { rpc: GET.to_owned(), ..Default::default() }).await;
         assert_eq!(rpc.len(), 1);
         let mutations =
-            trail(&mut intake, pb::ListAuditRecordsRequest { action: Action::Mutation as i32, ..Default::default() })
-                .await;
+            trail.records(ListAuditRecordsRequest { action: Action::Mutation as i32, ..Default::default() }).await;
         assert_eq!(mutations.len(), 5);
         let trace =
-            trail(&mut intake, pb::ListAuditRecordsRequest { trace_id: TRACE_ID.to_owned(), ..Default::default() })
-                .await;
+            trail.records(ListAuditRecordsRequest { trace_id: TRACE_ID.to_owned(), ..Default::default() }).await;
         assert_eq!(trace.len(), 6);
-        let other_trace = pb::ListAuditRecordsRequest {
-            trace_id: "0af7651916cd43dd8448eb211c80319c".to_owned(),
-            ..Default::default()
-        };
-        assert!(trail(&mut intake, other_trace).await.is_empty());
+        let other_trace =
+            ListAuditRecordsRequest { trace_id: "0af7651916cd43dd8448eb211c80319c".to_owned(), ..Default::default() };
+        assert!(trail.records(other_trace).await.is_empty());
 
         // A window of one microsecond (PostgreSQL keeps no finer time) from the third record holds it,
         // and only what was answered in that microsecond.
@@ -234,8 +209,8 @@ async fn the_trail_filters_by_every_field_and_pages_oldest_first() {
             nanos: (third.nanos + 1_000) % 1_000_000_000,
         };
         let window =
-            pb::ListAuditRecordsRequest { start_time: Some(third), end_time: Some(after_third), ..Default::default() };
-        let in_window = trail(&mut intake, window).await;
+            ListAuditRecordsRequest { start_time: Some(third), end_time: Some(after_third), ..Default::default() };
+        let in_window = trail.records(window).await;
         assert!(in_window.iter().any(|record| record.sequence == everything[2].sequence));
         let key = |time: &prost_types::Timestamp| (time.seconds, time.nanos);
         assert!(in_window.iter().all(|record| {
@@ -244,22 +219,13 @@ async fn the_trail_filters_by_every_field_and_pages_oldest_first() {
         }));
 
         // Tokens belong to their filters; sizes must not be negative.
-        let first = intake
-            .list_audit_records(pb::ListAuditRecordsRequest { page_size: 1, ..Default::default() })
-            .await
-            .expect("page")
-            .into_inner();
-        let mismatched = pb::ListAuditRecordsRequest {
-            page_token: first.next_page_token,
-            rpc: GET.to_owned(),
-            ..Default::default()
-        };
-        let refused = intake.list_audit_records(mismatched).await.expect_err("other filters");
+        let first = trail.page(ListAuditRecordsRequest { page_size: 1, ..Default::default() }).await.expect("page");
+        let mismatched =
+            ListAuditRecordsRequest { page_token: first.next_page_token, rpc: GET.to_owned(), ..Default::default() };
+        let refused = trail.page(mismatched).await.expect_err("other filters");
         assert_eq!(refused.code(), Code::InvalidArgument);
-        let refused = intake
-            .list_audit_records(pb::ListAuditRecordsRequest { page_size: -1, ..Default::default() })
-            .await
-            .expect_err("negative");
+        let refused =
+            trail.page(ListAuditRecordsRequest { page_size: -1, ..Default::default() }).await.expect_err("negative");
         assert_eq!(refused.code(), Code::InvalidArgument);
         server.stop().await.expect("clean stop");
     })
@@ -271,12 +237,13 @@ async fn the_trail_only_grows_with_strictly_increasing_sequences_and_the_databas
     on_every_database(|database| async move {
         let server = start_service::<Intake>(&database).await;
         let mut intake = client(server.local_addr).await;
+        let mut trail = TrailReader::connect(server.local_addr).await;
         let mut seen = Vec::new();
         for round in 0..3 {
             let request = filing(&mut intake, "CN05", Channel::InPerson, "001099012345").await;
             let dossier = create(&mut intake, request).await;
             intake.get_dossier(pb::GetDossierRequest { name: dossier.name, view: 0 }).await.expect("read");
-            let now = trail(&mut intake, pb::ListAuditRecordsRequest::default()).await;
+            let now = trail.all().await;
             assert_eq!(now.len(), 2 * (round + 1), "{}", database.backend);
             assert_eq!(&now[..seen.len()], &seen[..], "earlier records are unchanged");
             seen = now;
@@ -293,7 +260,7 @@ async fn the_trail_only_grows_with_strictly_increasing_sequences_and_the_databas
         ] {
             assert!(db.execute_unprepared(statement).await.is_err(), "{}: {statement} was allowed", database.backend);
         }
-        assert_eq!(trail(&mut intake, pb::ListAuditRecordsRequest::default()).await, seen);
+        assert_eq!(trail.all().await, seen);
         db.close().await.expect("closed");
         server.stop().await.expect("clean stop");
     })
@@ -317,18 +284,11 @@ async fn a_call_the_policy_does_not_grant_is_recorded_as_denied() {
         let refused = intake.create_dossier(from("agency/so-tu-phap", request)).await.expect_err("not granted");
         assert_eq!(refused.code(), Code::PermissionDenied);
         // The trail is for auditors: the agency may not read it either.
-        let refused = intake
-            .list_audit_records(from("agency/so-tu-phap", pb::ListAuditRecordsRequest::default()))
-            .await
-            .expect_err("not an auditor");
+        let mut agency = TrailReader::connect(server.local_addr).await.as_identity("agency/so-tu-phap");
+        let refused = agency.page(ListAuditRecordsRequest::default()).await.expect_err("not an auditor");
         assert_eq!(refused.code(), Code::PermissionDenied);
 
-        let records = intake
-            .list_audit_records(from("agency/auditor", pb::ListAuditRecordsRequest::default()))
-            .await
-            .expect("the auditor reads the trail")
-            .into_inner()
-            .audit_records;
+        let records = TrailReader::connect(server.local_addr).await.as_identity("agency/auditor").all().await;
         let denied: Vec<_> = records.iter().filter(|record| record.action() == Action::Denied).collect();
         assert_eq!(denied.len(), 2, "{}: {records:?}", database.backend);
         assert_eq!(denied[0].rpc, CREATE);
@@ -339,7 +299,7 @@ async fn a_call_the_policy_does_not_grant_is_recorded_as_denied() {
         );
         assert_eq!(denied[0].trace_id, TRACE_ID);
         assert!(denied[0].subjects.is_empty(), "a refused call reached no handler to name anything");
-        assert_eq!(denied[1].rpc, "/motcua.intake.v1.IntakeService/ListAuditRecords");
+        assert_eq!(denied[1].rpc, "/motcua.audit.v1.AuditService/ListAuditRecords");
         server.stop().await.expect("clean stop");
         let _ = std::fs::remove_dir_all(folder);
     })
@@ -351,6 +311,7 @@ async fn an_oversized_request_id_is_refused_by_its_handler_and_still_recorded() 
     on_every_database(|database| async move {
         let server = start_service::<Intake>(&database).await;
         let mut intake = client(server.local_addr).await;
+        let mut trail = TrailReader::connect(server.local_addr).await;
         let mut request = filing(&mut intake, "CN06", Channel::InPerson, "001099012345").await;
         request.request_id = "x".repeat(300);
         let refused = intake.create_dossier(from("staff/cn06", request)).await.expect_err("not a request id");
@@ -361,11 +322,90 @@ async fn an_oversized_request_id_is_refused_by_its_handler_and_still_recorded() 
             database.backend
         );
 
-        let records =
-            trail(&mut intake, pb::ListAuditRecordsRequest { rpc: CREATE.to_owned(), ..Default::default() }).await;
+        let records = trail.records(ListAuditRecordsRequest { rpc: CREATE.to_owned(), ..Default::default() }).await;
         assert_eq!(records.len(), 1);
         assert_eq!(records[0].status_code, Code::InvalidArgument as i32);
         assert_eq!(records[0].request_id, "x".repeat(100), "cut to its column");
+        server.stop().await.expect("clean stop");
+    })
+    .await;
+}
+
+/// Makes every `event` (INSERT, UPDATE) on `table` fail, as a crash at that point of a transaction
+/// would: what the transaction wrote before it is rolled back.
+async fn inject_fault(db: &sea_orm::DatabaseConnection, backend: &str, table: &str, event: &str) {
+    let statements = if backend == "postgres" {
+        vec![
+            "CREATE OR REPLACE FUNCTION injected_fault() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'injected fault'; END $$"
+                .to_owned(),
+            format!(
+                "CREATE TRIGGER injected_fault BEFORE {event} ON {table} FOR EACH ROW EXECUTE FUNCTION injected_fault()"
+            ),
+        ]
+    } else {
+        vec![format!(
+            "CREATE TRIGGER injected_fault BEFORE {event} ON {table} BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
+        )]
+    };
+    for statement in statements {
+        db.execute_unprepared(&statement).await.expect("the fault is injected");
+    }
+}
+
+async fn clear_fault(db: &sea_orm::DatabaseConnection, backend: &str, table: &str) {
+    let statement = if backend == "postgres" {
+        format!("DROP TRIGGER injected_fault ON {table}")
+    } else {
+        "DROP TRIGGER injected_fault".to_owned()
+    };
+    db.execute_unprepared(&statement).await.expect("the fault is cleared");
+}
+
+async fn dossier_count(db: &sea_orm::DatabaseConnection) -> i64 {
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), "SELECT COUNT(*) AS n FROM dossiers"))
+        .await
+        .expect("counted")
+        .expect("a row");
+    row.try_get("", "n").expect("a count")
+}
+
+#[tokio::test]
+async fn a_filing_and_its_audit_record_commit_together_or_not_at_all() {
+    on_every_database(|database| async move {
+        let server = start_service::<Intake>(&database).await;
+        let mut intake = client(server.local_addr).await;
+        let mut trail = TrailReader::connect(server.local_addr).await;
+        let db = sea_orm::Database::connect(database.url.as_str()).await.expect("the database");
+        let before = dossier_count(&db).await;
+        let request = filing(&mut intake, "CN07", Channel::InPerson, "001099012345").await;
+
+        // A fault after the dossier and its record are written, before the commit (the response is
+        // stored last): neither stays. The failed call is recorded afterwards, as failed.
+        inject_fault(&db, database.backend, "request_log", "UPDATE").await;
+        intake.create_dossier(from("staff/cn07", request.clone())).await.expect_err("the fault fails the call");
+        assert_eq!(dossier_count(&db).await, before, "{}: no dossier", database.backend);
+        let records = trail.of_request(&request.request_id).await;
+        assert_eq!(records.len(), 1, "{}: only the failed call's record: {records:?}", database.backend);
+        assert_ne!(records[0].status_code, 0);
+        assert!(records[0].subjects.is_empty(), "the record names no dossier that was rolled back");
+        clear_fault(&db, database.backend, "request_log").await;
+
+        // A fault in the audit write itself: the dossier does not stay without its record.
+        inject_fault(&db, database.backend, "audit_records", "INSERT").await;
+        intake.create_dossier(from("staff/cn07", request.clone())).await.expect_err("the fault fails the call");
+        assert_eq!(dossier_count(&db).await, before, "{}: no dossier without its record", database.backend);
+        clear_fault(&db, database.backend, "audit_records").await;
+
+        // Without a fault, the retry commits both.
+        let filed = intake.create_dossier(from("staff/cn07", request.clone())).await.expect("filed").into_inner();
+        assert_eq!(dossier_count(&db).await, before + 1);
+        let committed: Vec<_> =
+            trail.of_request(&request.request_id).await.into_iter().filter(|record| record.status_code == 0).collect();
+        assert_eq!(committed.len(), 1, "{}", database.backend);
+        assert_eq!(committed[0].subjects, vec![filed.dossier.expect("a dossier").name]);
+        db.close().await.expect("closed");
         server.stop().await.expect("clean stop");
     })
     .await;

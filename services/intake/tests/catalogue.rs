@@ -7,7 +7,7 @@ use motcua_chassis::{
     ServiceConfig, ServiceKind,
     testing::{TestDatabase, on_every_database, start_service, start_service_with},
 };
-use motcua_intake::{Intake, seed};
+use motcua_intake::{Intake, seed, settings};
 use motcua_proto::motcua::{
     common::v1::ImplementationLevel,
     intake::v1::{
@@ -211,7 +211,7 @@ async fn a_changed_procedure_gets_a_new_version_and_the_old_stays_readable() {
         let folder = std::env::temp_dir().join(format!("motcua-seed-{}", uuid_like()));
         seed::write_folder(&changed, &folder).expect("seed written");
         let mut config = ServiceConfig::for_local(ServiceKind::Intake, database.url.clone());
-        config.intake_seed_dir = Some(folder.clone());
+        config.service_variables.insert(settings::ENV_INTAKE_SEED_DIR, folder.display().to_string());
         let server = start_service_with::<Intake>(config.clone()).await;
         let mut intake = client(server.local_addr).await;
 
@@ -298,6 +298,9 @@ fn uuid_like() -> String {
     format!(
         "{}-{:?}",
         std::process::id(),
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos()
+        std::time::SystemTime::from(motcua_chassis::clock::Clock::system().now())
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos()
     )
 }

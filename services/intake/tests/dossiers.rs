@@ -585,7 +585,7 @@ async fn resolving_while_signing_is_down_is_unavailable_and_changes_nothing() {
         motcua_chassis::ServiceConfig::for_local(motcua_chassis::ServiceKind::Intake, database.url.clone());
     config
         .service_variables
-        .insert(motcua_chassis::config::ENV_INTAKE_SIGNING_URL, format!("http://127.0.0.1:{closed_port}"));
+        .insert(motcua_intake::settings::ENV_INTAKE_SIGNING_URL, format!("http://127.0.0.1:{closed_port}"));
     let server = motcua_chassis::testing::start_service_with::<Intake>(config).await;
     let mut intake = client(server.local_addr).await;
     let request = filing(&mut intake, "CN13", Channel::InPerson, "001099012345").await;
@@ -712,7 +712,7 @@ async fn dossier_codes_follow_the_configured_form_and_are_found_by_it() {
         let mut config =
             motcua_chassis::ServiceConfig::for_local(motcua_chassis::ServiceKind::Intake, database.url.clone());
         config.service_variables.insert(
-            motcua_chassis::config::ENV_INTAKE_DOSSIER_CODE_FORMAT,
+            motcua_intake::settings::ENV_INTAKE_DOSSIER_CODE_FORMAT,
             "HS-{agency}/{date:%Y%m%d}/{number:6}".to_owned(),
         );
         let server = motcua_chassis::testing::start_service_with::<Intake>(config).await;

@@ -26,6 +26,7 @@ async fn list_procedures_server_span_reaches_the_collector_as_child_of_the_calle
         otlp_endpoint: Some(receiver.endpoint()),
         log_format: LogFormat::Json,
         log_filter: "info".to_owned(),
+        ..TelemetrySettings::new("motcua-intake")
     })
     .expect("telemetry installs");
 

@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 use common::*;
 use motcua_chassis::{
     ServiceConfig, ServiceKind,
-    config::{ENV_RECEIPT_NUMBER_BATCH, ENV_RECEIPT_SIGNING_URL},
     testing::{TestDatabase, start_service_with},
 };
+use motcua_receipt::settings::{ENV_RECEIPT_NUMBER_BATCH, ENV_RECEIPT_SIGNING_URL};
 use tonic::Code;
 
 const CLIENTS: usize = 16;

@@ -1,133 +1,67 @@
-//! Background work: the signing job. A receipt is committed with its signature PENDING; this job asks
-//! signing to sign it, retrying with backoff and the same derived request id while signing is down,
-//! and records the signature and its log index when it succeeds. It runs while the service runs: it
-//! holds only a weak reference to the service's state, so dropping the service stops it.
+//! Receipt's jobs on the chassis's job runner: signing. Each issued receipt is committed with its
+//! signature PENDING and a `receipt.sign` job in the same transaction; the job asks signing to sign the
+//! receipt's canonical XML with the collector's key, under a request id derived from the issuing one
+//! (so a retry never signs twice), and records the signature and its log index. Signing down is a
+//! retry after the runner's backoff; signing refusing (no such signer, no certificate) dead-letters the
+//! job for an operator, whose `RetryJob` signs it once the cause is fixed.
 
 use std::{
     sync::{Arc, Weak},
     time::Duration,
 };
 
-use chrono::Utc;
-use motcua_chassis::timestamps;
+use motcua_chassis::{
+    ApiError, ServiceConfig,
+    clock::Clock,
+    jobs::{Job, JobFailure, Runner},
+    timestamps,
+};
 use motcua_proto::motcua::receipt::v1::{self as pb, receipt_event::Payload};
+use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 
 use crate::{
     api::ReceiptState,
     peers::SignFailure,
-    store::signatures::{self, DueSignature},
+    store::signatures::{self, SIGN},
 };
 
-/// How long the job sleeps when nothing is due and nobody rings.
-const POLL_INTERVAL: Duration = Duration::from_secs(1);
-/// How many due signatures one pass leases.
-const BATCH: u64 = 16;
-/// How long a leased signature is left to this replica before another may take it.
-const LEASE: chrono::Duration = chrono::Duration::seconds(60);
 /// How long one call to signing may take.
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
-/// The first and the longest wait after signing could not be reached.
-const FIRST_BACKOFF: Duration = Duration::from_millis(500);
-const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
-/// Starts the signing job over `state`; it ends when the state is dropped.
-pub fn spawn_signing(state: Weak<ReceiptState>, due: Arc<Notify>) {
-    tokio::spawn(async move {
-        let mut backoff = FIRST_BACKOFF;
-        loop {
-            let Some(strong) = state.upgrade() else { return };
-            let wait = match sign_due(&strong).await {
-                Ok(Pass::More) => {
-                    backoff = FIRST_BACKOFF;
-                    Duration::ZERO
-                }
-                Ok(Pass::Idle) => {
-                    backoff = FIRST_BACKOFF;
-                    POLL_INTERVAL
-                }
-                Ok(Pass::SigningDown) => {
-                    let wait = backoff;
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
-                    // Signing is down: new receipts must not ring the job back into it sooner.
-                    drop(strong);
-                    tokio::time::sleep(wait).await;
-                    continue;
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "the signing job could not read or write receipts; retrying");
-                    POLL_INTERVAL
-                }
-            };
-            // Hold no strong reference while asleep, so dropping the service stops the job.
-            drop(strong);
-            if !wait.is_zero() {
-                let _ = tokio::time::timeout(wait, due.notified()).await;
-            }
-        }
-    });
+/// Starts receipt's job runner over `db`, woken by `bell` after a receipt commits; it stops when
+/// `state` is dropped.
+pub fn spawn(config: &ServiceConfig, db: DatabaseConnection, bell: Arc<Notify>, state: Weak<ReceiptState>) {
+    let clock = config.clock.clone();
+    Runner::new(db, config.jobs, clock.clone(), bell)
+        .handle(SIGN, move |state, job| sign(state, job, clock.clone()))
+        .spawn(state);
 }
 
-/// What one pass found.
-enum Pass {
-    /// It signed a full batch: there may be more.
-    More,
-    /// Nothing more is due.
-    Idle,
-    /// Signing could not be reached.
-    SigningDown,
-}
-
-async fn sign_due(state: &ReceiptState) -> Result<Pass, motcua_chassis::ApiError> {
-    let now = Utc::now();
-    let due = signatures::lease_due(&state.db, now, now + LEASE, BATCH).await?;
-    let full = due.len() as u64 == BATCH;
-    let mut due = due.into_iter();
-    while let Some(receipt) = due.next() {
-        match sign_one(state, &receipt).await? {
-            Signed::Yes => {}
-            Signed::Later(wait) => {
-                // The rest of the batch waits too: the next pass asks again after the backoff.
-                let retry_at = Utc::now() + wait;
-                for rest in due {
-                    signatures::record_failure(
-                        &state.db,
-                        &rest.receipt_id,
-                        rest.attempts,
-                        "NOT_TRIED",
-                        retry_at,
-                        false,
-                    )
-                    .await?;
-                }
-                return Ok(Pass::SigningDown);
-            }
-        }
-    }
-    Ok(if full { Pass::More } else { Pass::Idle })
-}
-
-enum Signed {
-    Yes,
-    Later(chrono::Duration),
-}
-
-async fn sign_one(state: &ReceiptState, receipt: &DueSignature) -> Result<Signed, motcua_chassis::ApiError> {
+/// One attempt of a receipt's signing job.
+async fn sign(state: Arc<ReceiptState>, job: Job, clock: Clock) -> Result<(), JobFailure> {
+    let receipt_id = job
+        .subject
+        .strip_prefix("receipts/")
+        .ok_or_else(|| JobFailure::Permanent { reason: "NOT_A_RECEIPT".to_owned() })?;
+    let Some(receipt) = signatures::unsigned(&state.db, receipt_id).await.map_err(database)? else {
+        // Signed by an earlier attempt whose outcome the runner did not get to record.
+        return Ok(());
+    };
     let attempts = receipt.attempts.saturating_add(1);
-    let subject = format!("receipts/{}", receipt.receipt_id);
+    let subject = job.subject.clone();
     let call = state.signing.sign(
         format!("{}/sign", receipt.request_id),
         &receipt.officer_id,
         receipt.xml.clone(),
         subject.clone(),
     );
-    let outcome = match tokio::time::timeout(CALL_TIMEOUT, call).await {
-        Ok(outcome) => outcome,
-        Err(_) => Err(SignFailure::Unavailable { reason: "DEADLINE_EXCEEDED".to_owned() }),
-    };
+    let outcome = tokio::time::timeout(CALL_TIMEOUT, call)
+        .await
+        .unwrap_or_else(|_| Err(SignFailure::Unavailable { reason: "DEADLINE_EXCEEDED".to_owned() }));
     match outcome {
         Ok(signature) => {
-            let sign_time = Utc::now();
+            let sign_time = clock.now();
             let payload = Payload::ReceiptSigned(pb::ReceiptSigned {
                 receipt: subject.clone(),
                 branch_code: receipt.branch_code.clone(),
@@ -136,8 +70,8 @@ async fn sign_one(state: &ReceiptState, receipt: &DueSignature) -> Result<Signed
                 sign_time: Some(timestamps::to_proto(sign_time)),
                 attempts,
             });
-            let event = crate::api::receipt_event(subject, &receipt.request_id, payload);
-            if signatures::record_signed(
+            let event = crate::api::receipt_event(subject, &receipt.request_id, payload, sign_time);
+            let recorded = signatures::record_signed(
                 &state.db,
                 &receipt.receipt_id,
                 &signature.name,
@@ -146,31 +80,33 @@ async fn sign_one(state: &ReceiptState, receipt: &DueSignature) -> Result<Signed
                 attempts,
                 event,
             )
-            .await?
-            {
+            .await
+            .map_err(database)?;
+            if recorded {
                 state.feed.appended();
                 tracing::info!(receipt = %receipt.receipt_id, log_index = signature.log_index, attempts, "receipt signed");
             }
-            Ok(Signed::Yes)
+            Ok(())
         }
         Err(SignFailure::Refused { reason }) => {
             tracing::warn!(receipt = %receipt.receipt_id, %reason, "signing refused the receipt; it needs an operator");
-            signatures::record_failure(&state.db, &receipt.receipt_id, attempts, &reason, Utc::now(), true).await?;
-            Ok(Signed::Yes)
+            signatures::record_failure(&state.db, &receipt.receipt_id, attempts, &reason, true)
+                .await
+                .map_err(database)?;
+            Err(JobFailure::Permanent { reason })
         }
         Err(SignFailure::Unavailable { reason }) => {
-            let wait = backoff(attempts);
             tracing::debug!(receipt = %receipt.receipt_id, %reason, attempts, "signing unavailable; the signature waits");
-            signatures::record_failure(&state.db, &receipt.receipt_id, attempts, &reason, Utc::now() + wait, false)
-                .await?;
-            Ok(Signed::Later(wait))
+            signatures::record_failure(&state.db, &receipt.receipt_id, attempts, &reason, false)
+                .await
+                .map_err(database)?;
+            Err(JobFailure::Retry { reason })
         }
     }
 }
 
-/// The wait before attempt `attempts + 1` of one receipt (`attempts` is at least 1 here): two seconds
-/// after the first failure, doubling, at most five minutes.
-fn backoff(attempts: i32) -> chrono::Duration {
-    let seconds = 1_i64 << attempts.clamp(0, 9);
-    chrono::Duration::seconds(seconds.min(300))
+/// A database failure of the job's own reads and writes: tried again later.
+fn database(error: ApiError) -> JobFailure {
+    tracing::warn!(%error, "the signing job could not read or write its receipt");
+    JobFailure::Retry { reason: error.reason().to_owned() }
 }

@@ -1,18 +1,15 @@
-//! Receipt's client of signing, which signs each receipt's canonical XML with the collector's key.
-//! Calls carry the trace context, so they join the job's trace.
+//! Receipt's client of signing, which signs each receipt's canonical XML with the collector's key,
+//! through the chassis's signing client. Calls carry the trace context, so they join the job's trace.
 
-use motcua_chassis::peer;
-use motcua_proto::motcua::signing::v1::{SignRequest, sign_request, signing_service_client::SigningServiceClient};
-use tonic::Code;
-
-/// A signature made by signing.
-#[derive(Debug, Clone)]
-pub struct MadeSignature {
-    /// `signatures/{id}`.
-    pub name: String,
-    /// Its leaf in the transparency log.
-    pub log_index: i64,
-}
+use anyhow::Context;
+pub use motcua_chassis::peer::signing::MadeSignature;
+use motcua_chassis::{
+    ServiceConfig,
+    peer::{
+        PeerError, PeerFailure,
+        signing::{SignContent, SigningClient},
+    },
+};
 
 /// Why signing did not sign.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -31,16 +28,27 @@ pub enum SignFailure {
     },
 }
 
+impl From<PeerError> for SignFailure {
+    fn from(error: PeerError) -> Self {
+        match error.failure {
+            PeerFailure::Refused => Self::Refused { reason: error.reason },
+            PeerFailure::Unavailable => Self::Unavailable { reason: error.reason },
+        }
+    }
+}
+
 /// The signing service, as receipt calls it.
 #[derive(Clone)]
 pub struct Signing {
-    client: SigningServiceClient<peer::PeerChannel>,
+    client: SigningClient,
 }
 
 impl Signing {
     /// A client of the signing service at `url`, connected on first use.
-    pub fn connect(config: &motcua_chassis::ServiceConfig, url: &str) -> anyhow::Result<Self> {
-        Ok(Self { client: SigningServiceClient::new(peer::connect_as(config, url)?) })
+    pub fn connect(config: &ServiceConfig, url: &str) -> anyhow::Result<Self> {
+        let client = SigningClient::connect(config, url)
+            .with_context(|| format!("{} is not valid", crate::settings::ENV_RECEIPT_SIGNING_URL))?;
+        Ok(Self { client })
     }
 
     /// Has `officer_id` sign `document` (a receipt's canonical XML) for `subject`. `request_id` is
@@ -52,32 +60,6 @@ impl Signing {
         document: Vec<u8>,
         subject: String,
     ) -> Result<MadeSignature, SignFailure> {
-        let request = SignRequest {
-            request_id,
-            signer_id: officer_id.to_owned(),
-            certificate: String::new(),
-            content: Some(sign_request::Content::Document(document)),
-            subject,
-        };
-        let response = self.client.clone().sign(request).await.map_err(failure)?.into_inner();
-        let signature = response
-            .signature
-            .ok_or_else(|| SignFailure::Unavailable { reason: "NO_SIGNATURE_IN_RESPONSE".to_owned() })?;
-        Ok(MadeSignature { name: signature.name, log_index: signature.log_index })
-    }
-}
-
-fn failure(status: tonic::Status) -> SignFailure {
-    use tonic_types::StatusExt;
-    let reason = status
-        .get_error_details()
-        .error_info()
-        .map(|info| info.reason.clone())
-        .unwrap_or_else(|| format!("{:?}", status.code()).to_uppercase());
-    match status.code() {
-        Code::NotFound | Code::FailedPrecondition | Code::PermissionDenied | Code::InvalidArgument => {
-            SignFailure::Refused { reason }
-        }
-        _ => SignFailure::Unavailable { reason },
+        Ok(self.client.sign(request_id, officer_id, SignContent::Document(document), subject).await?)
     }
 }

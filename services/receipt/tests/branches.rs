@@ -7,10 +7,10 @@ mod common;
 use common::*;
 use motcua_chassis::{
     ServiceConfig, ServiceKind,
-    config::ENV_RECEIPT_SIGNING_URL,
     testing::{as_identity, on_every_database, start_service_with},
 };
 use motcua_proto::{google::r#type::Date, motcua::receipt::v1 as pb};
+use motcua_receipt::settings::ENV_RECEIPT_SIGNING_URL;
 use tonic::Code;
 use tonic_types::StatusExt;
 
@@ -97,7 +97,7 @@ async fn a_branch_officer_sees_only_the_receipts_of_its_branch() {
             .receipts;
         assert_eq!(everything.len(), 2, "an unrestricted caller lists every branch");
 
-        let (year, today) = (this_year(), chrono::Utc::now() + chrono::Duration::hours(7));
+        let (year, today) = (this_year(), motcua_chassis::clock::Clock::system().now() + chrono::Duration::hours(7));
         let period = |branch_code: &str| pb::GetUsageReportRequest {
             start_date: Some(Date { year, month: 1, day: 1 }),
             end_date: Some(Date {

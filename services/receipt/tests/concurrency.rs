@@ -10,10 +10,10 @@ use std::collections::HashMap;
 use common::*;
 use motcua_chassis::{
     ServiceConfig, ServiceKind,
-    config::{ENV_RECEIPT_NUMBER_BATCH, ENV_RECEIPT_SIGNING_URL},
     testing::{TestDatabase, start_service_with},
 };
 use motcua_proto::motcua::receipt::v1 as pb;
+use motcua_receipt::settings::{ENV_RECEIPT_NUMBER_BATCH, ENV_RECEIPT_SIGNING_URL};
 use tonic::Code;
 
 const RECEIPTS: usize = 5_000;

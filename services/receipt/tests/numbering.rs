@@ -8,11 +8,11 @@ mod common;
 use common::*;
 use motcua_chassis::{
     ServiceConfig, ServiceKind,
-    config::{ENV_RECEIPT_NUMBER_BATCH, ENV_RECEIPT_SIGNING_URL},
     server::RunningServer,
     testing::{TestDatabase, on_every_database, start_service_with},
 };
 use motcua_proto::motcua::receipt::v1 as pb;
+use motcua_receipt::settings::{ENV_RECEIPT_NUMBER_BATCH, ENV_RECEIPT_SIGNING_URL};
 use sea_orm::{ConnectionTrait, Database};
 use tonic::Code;
 use tonic_types::StatusExt;

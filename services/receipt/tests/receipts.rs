@@ -238,7 +238,7 @@ async fn cancel_replace_and_adjust_keep_every_number_and_the_usage_report_counts
         assert_eq!(difference.number, 5);
 
         let today = {
-            let day = (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive();
+            let day = (motcua_chassis::clock::Clock::system().now() + chrono::Duration::hours(7)).date_naive();
             use chrono::Datelike;
             motcua_proto::google::r#type::Date { year: day.year(), month: day.month() as i32, day: day.day() as i32 }
         };

@@ -10,7 +10,6 @@ use std::{net::SocketAddr, process::Command};
 use common::*;
 use motcua_chassis::{
     ServiceConfig, ServiceKind,
-    config::ENV_SIGNING_KEY_ENCRYPTION_SECRET,
     server::RunningServer,
     testing::{TestDatabase, on_every_database, start_service_with},
 };
@@ -18,6 +17,7 @@ use motcua_proto::motcua::{
     receipt::v1 as pb,
     signing::v1::{self as signing_pb, signing_service_client::SigningServiceClient},
 };
+use motcua_signing::settings::ENV_SIGNING_KEY_ENCRYPTION_SECRET;
 
 /// Creates a root CA, the branch's intermediate and a personal officer certificate for `officer_id`;
 /// returns nothing: the chain comes with the signature.

@@ -18,7 +18,8 @@ const PROCEDURE_NAME: &str = "Cấp Phiếu lý lịch tư pháp cho công dân 
 
 /// A week from today at 16:30 in Hà Nội (09:30 UTC), when the result is due.
 fn appointment() -> chrono::DateTime<Utc> {
-    let day = (Utc::now() + chrono::Duration::hours(7)).date_naive() + chrono::Duration::days(7);
+    let day = (motcua_chassis::clock::Clock::system().now() + chrono::Duration::hours(7)).date_naive()
+        + chrono::Duration::days(7);
     Utc.from_utc_datetime(&day.and_hms_opt(9, 30, 0).expect("a valid time"))
 }
 
@@ -50,7 +51,7 @@ fn slip_content(dossier_code: &str) -> pb::ReceiptContent {
         payment_method: pb::PaymentMethod::Unspecified as i32,
         acknowledgement: Some(pb::Acknowledgement {
             procedure_name: PROCEDURE_NAME.to_owned(),
-            receive_time: Some(timestamps::to_proto(Utc::now())),
+            receive_time: Some(timestamps::to_proto(motcua_chassis::clock::Clock::system().now())),
             appointment_time: Some(timestamps::to_proto(appointment())),
             components: vec![pb::AcknowledgedComponent {
                 name: "Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp".to_owned(),

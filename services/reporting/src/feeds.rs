@@ -6,7 +6,7 @@ use std::pin::Pin;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use futures::{Stream, StreamExt};
-use motcua_chassis::{peer::PeerChannel, timestamps};
+use motcua_chassis::{clock::Clock, peer::PeerChannel, timestamps};
 use motcua_proto::motcua::{
     intake::v1::{self as intake, intake_event::Payload as IntakePayload, intake_service_client::IntakeServiceClient},
     receipt::v1::{
@@ -108,7 +108,8 @@ fn envelope(
     envelope: Option<&motcua_proto::motcua::common::v1::EventEnvelope>,
 ) -> Result<(i64, DateTime<Utc>), Status> {
     let envelope = envelope.ok_or_else(|| Status::data_loss("an event without an envelope"))?;
-    let occur_time = envelope.occur_time.as_ref().and_then(timestamps::from_proto).unwrap_or_else(Utc::now);
+    let occur_time =
+        envelope.occur_time.as_ref().and_then(timestamps::from_proto).unwrap_or_else(|| Clock::system().now());
     Ok((envelope.sequence, occur_time))
 }
 

@@ -11,10 +11,10 @@ use std::{
     time::Duration,
 };
 
-use chrono::Utc;
 use futures::StreamExt;
 use motcua_proto::motcua::reporting::v1 as pb;
 use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use tracing::Instrument;
 
 use crate::{
     domain::projection::FeedEvent,
@@ -81,8 +81,10 @@ impl Jobs {
     }
 }
 
-fn now_ms() -> i64 {
-    Utc::now().timestamp_millis()
+/// Now, in milliseconds, on the system clock: leases are shared between replicas, each on its real clock,
+/// so a test's manual clock (which moves report days) must not freeze or jump them.
+pub(crate) fn now_ms() -> i64 {
+    motcua_chassis::clock::Clock::system().now().timestamp_millis()
 }
 
 /// Starts the three followers; they are aborted when `jobs` is dropped.
@@ -191,8 +193,10 @@ async fn follow_once(weak: &Weak<Jobs>, feed: FeedName) -> Stop {
             tracing::warn!(feed = name, cursor, first = ?batch.first_sequence, "the feed skipped or repeated a sequence; reconnecting");
             return Stop::Failed("SEQUENCE_GAP");
         }
-        let events = batch.events.into_iter().map(|(_, event)| event).collect();
-        match apply_live(&jobs, feed, cursor, last_sequence, batch.last_occur_ms, events).await {
+        let events: Vec<FeedEvent> = batch.events.into_iter().map(|(_, event)| event).collect();
+        // A batch of events is the follower's work, one span each; an idle feed's renewals make none.
+        let span = tracing::info_span!("reporting.apply_feed", feed = name, events = events.len());
+        match apply_live(&jobs, feed, cursor, last_sequence, batch.last_occur_ms, events).instrument(span).await {
             Ok(true) => cursor = last_sequence,
             Ok(false) => return Stop::LeaseLost,
             Err(error) => {

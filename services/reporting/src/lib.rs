@@ -4,16 +4,17 @@
 //! rebuild. `Reporting` is what the chassis runs, from the binary, `motcua up` or a test.
 
 pub mod api;
+pub mod branch_names;
 pub mod domain;
 pub mod feeds;
 pub mod jobs;
 pub mod migration;
+pub mod settings;
 pub mod store;
 
 use std::{collections::HashMap, sync::Arc};
 
-use anyhow::Context;
-use motcua_chassis::{MotcuaService, ServiceConfig, ServiceKind, config, peer};
+use motcua_chassis::{MotcuaService, ServiceConfig, ServiceKind, peer};
 use motcua_proto::motcua::{
     intake::v1::intake_service_client::IntakeServiceClient, receipt::v1::receipt_service_client::ReceiptServiceClient,
     reporting::v1::reporting_service_server::ReportingServiceServer,
@@ -22,34 +23,29 @@ use motcua_proto::motcua::{
 use sea_orm::DatabaseConnection;
 use tonic::service::Routes;
 
-/// Where the three sources listen on one machine.
-const DEFAULT_INTAKE_URL: &str = "http://127.0.0.1:50051";
-const DEFAULT_SIGNING_URL: &str = "http://127.0.0.1:50052";
-const DEFAULT_RECEIPT_URL: &str = "http://127.0.0.1:50053";
-
 /// The reporting service, as the chassis runs it.
 pub struct Reporting;
 
 impl MotcuaService for Reporting {
     const KIND: ServiceKind = ServiceKind::Reporting;
+    const VARIABLES: &'static [motcua_chassis::config::Variable] = settings::VARIABLES;
     type Migrator = migration::Migrator;
     const AUDIT: motcua_chassis::audit::Classification = api::audit::AUDIT;
 
     async fn routes(config: &ServiceConfig, db: DatabaseConnection) -> anyhow::Result<Routes> {
-        let url = |variable, default| config.variable(variable).unwrap_or(default).to_owned();
-        let urls = [
-            url(config::ENV_REPORTING_INTAKE_URL, DEFAULT_INTAKE_URL),
-            url(config::ENV_REPORTING_SIGNING_URL, DEFAULT_SIGNING_URL),
-            url(config::ENV_REPORTING_RECEIPT_URL, DEFAULT_RECEIPT_URL),
-        ];
+        let settings::ReportingSettings { source_urls: urls, weights } =
+            settings::ReportingSettings::from_config(config)?;
         let sources = feeds::Sources {
             intake: IntakeServiceClient::new(peer::connect_as(config, &urls[0])?),
             signing: SigningServiceClient::new(peer::connect_as(config, &urls[1])?),
             receipt: ReceiptServiceClient::new(peer::connect_as(config, &urls[2])?),
             urls,
         };
-        let weights = domain::index::Weights::parse(config.variable(config::ENV_REPORTING_INDEX_POINTS).unwrap_or(""))
-            .with_context(|| format!("{} is not valid", config::ENV_REPORTING_INDEX_POINTS))?;
+        let branch_names = branch_names::BranchNames::new(
+            sources.intake.clone(),
+            sources.url(feeds::FeedName::Intake).to_owned(),
+            config.clock.clone(),
+        );
         let jobs = Arc::new(jobs::Jobs {
             db,
             sources,
@@ -58,12 +54,7 @@ impl MotcuaService for Reporting {
             tasks: std::sync::Mutex::new(Vec::new()),
         });
         jobs::spawn_followers(&jobs);
-        let state = Arc::new(api::ReportingState {
-            jobs,
-            weights,
-            branch_names: tokio::sync::RwLock::default(),
-            clock: config.clock.clone(),
-        });
+        let state = Arc::new(api::ReportingState { jobs, weights, branch_names, clock: config.clock.clone() });
         let server = ReportingServiceServer::new(api::ReportingApi::new(state))
             .max_decoding_message_size(config.max_message_bytes);
         Ok(Routes::new(server))

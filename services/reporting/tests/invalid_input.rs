@@ -5,7 +5,7 @@
 //! read to its end, since its errors come in the stream.
 
 use motcua_chassis::{
-    ServiceConfig, ServiceKind, config,
+    ServiceConfig, ServiceKind,
     testing::{
         TestDatabase,
         invalid_input::{check_rpc, date, enum_value, page_size, page_token, request_id, text},
@@ -36,9 +36,11 @@ fn every_report_answers_any_request_cleanly() {
     let database = TestDatabase::sqlite();
     let (_server, client) = runtime.block_on(async {
         let mut service_config = ServiceConfig::for_local(ServiceKind::Reporting, database.url.clone());
-        for variable in
-            [config::ENV_REPORTING_INTAKE_URL, config::ENV_REPORTING_SIGNING_URL, config::ENV_REPORTING_RECEIPT_URL]
-        {
+        for variable in [
+            motcua_reporting::settings::ENV_REPORTING_INTAKE_URL,
+            motcua_reporting::settings::ENV_REPORTING_SIGNING_URL,
+            motcua_reporting::settings::ENV_REPORTING_RECEIPT_URL,
+        ] {
             service_config.service_variables.insert(variable, UNREACHABLE.to_owned());
         }
         let server = start_service_with::<motcua_reporting::Reporting>(service_config).await;

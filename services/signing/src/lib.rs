@@ -31,6 +31,7 @@ pub struct Signing;
 
 impl MotcuaService for Signing {
     const KIND: ServiceKind = ServiceKind::Signing;
+    const VARIABLES: &'static [motcua_chassis::config::Variable] = settings::VARIABLES;
     type Migrator = migration::Migrator;
     const AUDIT: motcua_chassis::audit::Classification = api::audit::AUDIT;
 
@@ -38,14 +39,14 @@ impl MotcuaService for Signing {
         let settings = SigningSettings::from_config(config);
         if settings.development_secret {
             tracing::warn!(
-                variable = motcua_chassis::config::ENV_SIGNING_KEY_ENCRYPTION_SECRET,
+                variable = settings::ENV_SIGNING_KEY_ENCRYPTION_SECRET,
                 "DEVELOPMENT DEFAULT: no key-encryption secret is configured, so signing derives one from the \
                  database URL. Keys at rest are then as safe as that URL. Never run this way in production."
             );
         }
         let encryption = KeyEncryption::new(settings.key_encryption_secret.clone());
         let log = Arc::new(
-            TransparencyLog::open(db.clone(), settings.log_origin.clone(), &encryption)
+            TransparencyLog::open(db.clone(), settings.log_origin.clone(), &encryption, config.clock.clone())
                 .await
                 .context("opening the transparency log")?,
         );
@@ -64,7 +65,7 @@ impl MotcuaService for Signing {
             None => None,
         };
         let feed = Feed::start(db.clone()).await.context("starting the event feed")?;
-        let api = api::SigningApi::new(db, KeyRing::new(encryption, token), feed, log, settings);
+        let api = api::SigningApi::new(db, KeyRing::new(encryption, token), feed, log, settings, config.clock.clone());
         let server = SigningServiceServer::new(api).max_decoding_message_size(config.max_message_bytes);
         Ok(Routes::new(server))
     }

@@ -1,17 +1,44 @@
-//! Signing's own settings, read from the chassis configuration's `MOTCUA_SIGNING_*` variables, with
+//! Signing's own settings, read from its `MOTCUA_SIGNING_*` variables (declared here, once), with
 //! defaults that run on one machine.
 
-use motcua_chassis::{
-    ServiceConfig,
-    config::{
-        ENV_SIGNING_KEY_ENCRYPTION_SECRET, ENV_SIGNING_LOG_ORIGIN, ENV_SIGNING_PKCS11_MODULE, ENV_SIGNING_PKCS11_PIN,
-        ENV_SIGNING_PKCS11_TOKEN_LABEL,
-    },
-};
+use motcua_chassis::ServiceConfig;
 use sha2::{Digest, Sha256};
 
-/// The origin of the log when none is configured.
-pub const DEFAULT_LOG_ORIGIN: &str = "motcua.example/signing-log";
+motcua_chassis::variables! {
+    /// The variables only signing reads.
+    pub const VARIABLES = [
+        ENV_SIGNING_KEY_ENCRYPTION_SECRET {
+            name: "MOTCUA_SIGNING_KEY_ENCRYPTION_SECRET",
+            default: "<development secret derived from the database URL, with a warning>",
+            secret: true,
+            description: "signing: password of the private keys kept as encrypted PKCS#8 (PBES2)",
+        },
+        ENV_SIGNING_LOG_ORIGIN {
+            name: "MOTCUA_SIGNING_LOG_ORIGIN",
+            default: "motcua.example/signing-log",
+            secret: false,
+            description: "signing: origin line of the transparency log's checkpoints",
+        },
+        ENV_SIGNING_PKCS11_MODULE {
+            name: "MOTCUA_SIGNING_PKCS11_MODULE",
+            default: "",
+            secret: false,
+            description: "signing: PKCS#11 module path; set, new ECDSA keys are made in the token",
+        },
+        ENV_SIGNING_PKCS11_TOKEN_LABEL {
+            name: "MOTCUA_SIGNING_PKCS11_LABEL",
+            default: "motcua",
+            secret: false,
+            description: "signing: label of the PKCS#11 token",
+        },
+        ENV_SIGNING_PKCS11_PIN {
+            name: "MOTCUA_SIGNING_PKCS11_PIN",
+            default: "",
+            secret: true,
+            description: "signing: user PIN of the PKCS#11 token",
+        },
+    ];
+}
 
 /// What signing needs beyond the chassis's configuration.
 #[derive(Clone)]
@@ -65,11 +92,11 @@ impl SigningSettings {
         Self {
             key_encryption_secret,
             development_secret,
-            log_origin: config.variable(ENV_SIGNING_LOG_ORIGIN).unwrap_or(DEFAULT_LOG_ORIGIN).to_owned(),
+            log_origin: config.variable_or_default(VARIABLES, ENV_SIGNING_LOG_ORIGIN).to_owned(),
             organization: "Trung tâm Phục vụ hành chính công".to_owned(),
             pkcs11: config.variable(ENV_SIGNING_PKCS11_MODULE).map(|module| Pkcs11Settings {
                 module: module.to_owned(),
-                token_label: config.variable(ENV_SIGNING_PKCS11_TOKEN_LABEL).unwrap_or("motcua").to_owned(),
+                token_label: config.variable_or_default(VARIABLES, ENV_SIGNING_PKCS11_TOKEN_LABEL).to_owned(),
                 pin: config.variable(ENV_SIGNING_PKCS11_PIN).unwrap_or_default().to_owned(),
             }),
         }

@@ -4,11 +4,11 @@
 
 use std::sync::{Arc, Mutex};
 
-use chrono::Utc;
 use ed25519_dalek::{
     SigningKey,
     pkcs8::{DecodePrivateKey, EncodePrivateKey},
 };
+use motcua_chassis::clock::Clock;
 use rand_core::OsRng;
 use sea_orm::{DatabaseConnection, DbErr};
 use tokio::sync::Notify;
@@ -45,12 +45,19 @@ pub struct TransparencyLog {
     key: SigningKey,
     woken: Arc<Notify>,
     inconsistency: Mutex<Option<String>>,
+    /// The time checkpoints are stamped with.
+    clock: Clock,
 }
 
 impl TransparencyLog {
     /// Opens the log in `db`, making its key on first start. The origin must be a valid signed-note
     /// key name, or no client could read the checkpoints.
-    pub async fn open(db: DatabaseConnection, origin: String, encryption: &KeyEncryption) -> anyhow::Result<Self> {
+    pub async fn open(
+        db: DatabaseConnection,
+        origin: String,
+        encryption: &KeyEncryption,
+        clock: Clock,
+    ) -> anyhow::Result<Self> {
         anyhow::ensure!(
             checkpoint::is_valid_key_name(&origin),
             "the log origin {origin:?} must be non-empty, without spaces or '+' (c2sp.org/tlog-checkpoint)"
@@ -65,7 +72,7 @@ impl TransparencyLog {
         let der = encryption.decrypt(&row.encrypted_key)?;
         let key =
             SigningKey::from_pkcs8_der(der.as_bytes()).map_err(|error| anyhow::anyhow!("the log key: {error}"))?;
-        Ok(Self { db, origin, key, woken: Arc::new(Notify::new()), inconsistency: Mutex::new(None) })
+        Ok(Self { db, origin, key, woken: Arc::new(Notify::new()), inconsistency: Mutex::new(None), clock })
     }
 
     /// The origin line.
@@ -127,7 +134,7 @@ impl TransparencyLog {
         let root_hash = merkle::root(&hashes);
         let body = checkpoint::body(&self.origin, tree_size as u64, &root_hash);
         let note = checkpoint::sign(&self.origin, &self.key, &body);
-        let row = checkpoint_row::Model { tree_size, root_hash: root_hash.to_vec(), note, issued_at: Utc::now() };
+        let row = checkpoint_row::Model { tree_size, root_hash: root_hash.to_vec(), note, issued_at: self.clock.now() };
         store::log::store_checkpoint(&self.db, row.clone()).await?;
         Ok(Some(row))
     }
@@ -150,7 +157,9 @@ mod tests {
     async fn an_origin_that_checkpoints_could_not_carry_is_refused_before_the_database_is_touched() {
         let db = sea_orm::Database::connect("sqlite::memory:").await.expect("an in-memory database");
         for origin in ["", "motcua example/log", "motcua.example/log+1"] {
-            let opened = TransparencyLog::open(db.clone(), origin.to_owned(), &KeyEncryption::new("secret")).await;
+            let opened =
+                TransparencyLog::open(db.clone(), origin.to_owned(), &KeyEncryption::new("secret"), Clock::system())
+                    .await;
             let error = opened.err().expect("refused").to_string();
             assert!(error.contains("log origin"), "{origin:?}: {error}");
         }

@@ -7,11 +7,11 @@ mod common;
 use common::*;
 use motcua_chassis::{
     ServiceConfig, ServiceKind,
-    config::ENV_SIGNING_KEY_ENCRYPTION_SECRET,
     testing::{as_identity, on_every_database, start_service_with},
 };
 use motcua_proto::motcua::signing::v1 as pb;
 use motcua_signing::Signing;
+use motcua_signing::settings::ENV_SIGNING_KEY_ENCRYPTION_SECRET;
 use tonic::Code;
 
 const BRANCH_DESK: &str = "staff/mot-cua-cn01";

@@ -63,7 +63,7 @@ fn failure(outcome: &pb::VerifySignatureResponse) -> pb::VerificationFailure {
 
 /// Sleeps until `time` has passed by `margin`.
 async fn sleep_past(time: chrono::DateTime<Utc>, margin: Duration) {
-    let wait = (time - Utc::now()).to_std().unwrap_or_default() + margin;
+    let wait = (time - motcua_chassis::clock::Clock::system().now()).to_std().unwrap_or_default() + margin;
     tokio::time::sleep(wait).await;
 }
 
@@ -76,7 +76,8 @@ async fn a_signature_made_after_the_certificate_expired_is_expired_for_both_and_
         import_outside_ca(&mut client, &ca).await;
         // A certificate that expires a few seconds from now: one signature inside its validity, one
         // after it. Whole seconds, as X.509 and the CMS signing time carry them.
-        let now = Utc::now().duration_trunc(TimeDelta::seconds(1)).expect("whole seconds");
+        let now =
+            motcua_chassis::clock::Clock::system().now().duration_trunc(TimeDelta::seconds(1)).expect("whole seconds");
         let not_after = now + TimeDelta::seconds(4);
         ca.issue_leaf("officer", "Le Van Cuong", now - TimeDelta::seconds(60), not_after);
         let chain = ca.chain_pem();
@@ -123,7 +124,7 @@ async fn a_signature_made_after_revocation_is_revoked_for_both_with_the_crl_and_
         import_outside_ca(&mut client, &ca).await;
         // The test holds the officer's key as well as signing: the thief of a revoked key, who can
         // still make a signature that claims any signing time after the revocation.
-        let now = Utc::now();
+        let now = motcua_chassis::clock::Clock::system().now();
         ca.issue_leaf("officer", "Le Van Cuong", now - TimeDelta::seconds(60), now + TimeDelta::days(365));
         let officer = client
             .import_certificate(pb::ImportCertificateRequest {

@@ -71,7 +71,7 @@ struct World {
 }
 
 fn world(officer_not_after: SystemTime) -> World {
-    let now = SystemTime::now();
+    let now = SystemTime::from(motcua_chassis::clock::Clock::system().now());
     let root = issue(SubjectKind::Authority, "root", None, now - DAY, now + 3650 * DAY);
     let intermediate = issue(SubjectKind::Authority, "cn01", Some(&root), now - DAY, now + 3650 * DAY);
     let officer = issue(SubjectKind::Person, "officer", Some(&intermediate), now - DAY, officer_not_after);
@@ -104,8 +104,8 @@ fn whole_second(time: SystemTime) -> SystemTime {
 
 #[test]
 fn a_signature_by_an_officer_of_a_held_chain_is_valid() {
-    let world = world(SystemTime::now() + 365 * DAY);
-    let parsed = signed(&world, b"document", SystemTime::now());
+    let world = world(SystemTime::from(motcua_chassis::clock::Clock::system().now()) + 365 * DAY);
+    let parsed = signed(&world, b"document", SystemTime::from(motcua_chassis::clock::Clock::system().now()));
     let authorities = held(&[&world.root, &world.intermediate]);
     let digest: [u8; 32] = Sha256::digest(b"document").into();
     assert_eq!(verification::verify(&parsed, &digest, &authorities, |_| None).failure, None);
@@ -113,8 +113,8 @@ fn a_signature_by_an_officer_of_a_held_chain_is_valid() {
 
 #[test]
 fn a_revocation_before_the_signing_time_invalidates_and_one_after_does_not() {
-    let world = world(SystemTime::now() + 365 * DAY);
-    let signing_time = whole_second(SystemTime::now());
+    let world = world(SystemTime::from(motcua_chassis::clock::Clock::system().now()) + 365 * DAY);
+    let signing_time = whole_second(SystemTime::from(motcua_chassis::clock::Clock::system().now()));
     let parsed = signed(&world, b"document", signing_time);
     let authorities = held(&[&world.root, &world.intermediate]);
     let digest: [u8; 32] = Sha256::digest(b"document").into();
@@ -132,8 +132,8 @@ fn a_revocation_before_the_signing_time_invalidates_and_one_after_does_not() {
 
 #[test]
 fn a_signing_time_after_the_certificate_expired_is_expired() {
-    let world = world(SystemTime::now() + DAY);
-    let parsed = signed(&world, b"document", SystemTime::now() + 2 * DAY);
+    let world = world(SystemTime::from(motcua_chassis::clock::Clock::system().now()) + DAY);
+    let parsed = signed(&world, b"document", SystemTime::from(motcua_chassis::clock::Clock::system().now()) + 2 * DAY);
     let authorities = held(&[&world.root, &world.intermediate]);
     let digest: [u8; 32] = Sha256::digest(b"document").into();
     assert_eq!(verification::verify(&parsed, &digest, &authorities, |_| None).failure, Some(Failure::Expired));
@@ -141,15 +141,15 @@ fn a_signing_time_after_the_certificate_expired_is_expired() {
 
 #[test]
 fn a_signer_whose_issuer_is_not_held_is_unknown_and_a_foreign_key_breaks_the_chain() {
-    let world = world(SystemTime::now() + 365 * DAY);
-    let parsed = signed(&world, b"document", SystemTime::now());
+    let world = world(SystemTime::from(motcua_chassis::clock::Clock::system().now()) + 365 * DAY);
+    let parsed = signed(&world, b"document", SystemTime::from(motcua_chassis::clock::Clock::system().now()));
     let digest: [u8; 32] = Sha256::digest(b"document").into();
     assert_eq!(
         verification::verify(&parsed, &digest, &held(&[&world.root]), |_| None).failure,
         Some(Failure::UnknownSigner)
     );
     // Another intermediate with the same name but its own key.
-    let now = SystemTime::now();
+    let now = SystemTime::from(motcua_chassis::clock::Clock::system().now());
     let impostor = issue(SubjectKind::Authority, "cn01", Some(&world.root), now - DAY, now + 3650 * DAY);
     assert_eq!(
         verification::verify(&parsed, &digest, &held(&[&world.root, &impostor]), |_| None).failure,

@@ -4,9 +4,9 @@
 
 use motcua_chassis::{
     ServiceConfig, ServiceKind,
-    config::ENV_INTAKE_SIGNING_URL,
     testing::{TestDatabase, on_every_database, start_service, start_service_with},
 };
+use motcua_intake::settings::ENV_INTAKE_SIGNING_URL;
 use motcua_proto::motcua::{
     common::v1::{Applicant, Channel, Citizen, CopyKind, DossierStatus, applicant::Kind},
     intake::v1::{self as pb, intake_service_client::IntakeServiceClient},

@@ -14,13 +14,10 @@ use common::{PROCEDURE, actor, id, set_up_signers};
 use motcua_chassis::{
     ServiceConfig, ServiceKind,
     clock::Clock,
-    config::{
-        ENV_INTAKE_SIGNING_URL, ENV_RECEIPT_SIGNING_URL, ENV_REPORTING_INTAKE_URL, ENV_REPORTING_RECEIPT_URL,
-        ENV_REPORTING_SIGNING_URL,
-    },
     server::RunningServer,
     testing::{TestDatabase, on_every_database, start_service, start_service_with},
 };
+use motcua_intake::settings::ENV_INTAKE_SIGNING_URL;
 use motcua_proto::{
     google::r#type::Date,
     motcua::{
@@ -31,6 +28,8 @@ use motcua_proto::{
         signing::v1::signing_service_client::SigningServiceClient,
     },
 };
+use motcua_receipt::settings::ENV_RECEIPT_SIGNING_URL;
+use motcua_reporting::settings::{ENV_REPORTING_INTAKE_URL, ENV_REPORTING_RECEIPT_URL, ENV_REPORTING_SIGNING_URL};
 use tonic::transport::Channel as GrpcChannel;
 
 /// Dossiers in the scenario; their fate is `index % 6`.
@@ -356,7 +355,7 @@ async fn issue_receipts(receipt: &mut ReceiptServiceClient<GrpcChannel>) {
 
 /// Today in Asia/Ho_Chi_Minh.
 fn today() -> NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive()
+    (motcua_chassis::clock::Clock::system().now() + chrono::Duration::hours(7)).date_naive()
 }
 
 fn date(day: NaiveDate) -> Date {

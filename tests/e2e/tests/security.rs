@@ -13,6 +13,7 @@ use motcua_chassis::{
     testing::{TestDatabase, start_service_with},
 };
 use motcua_proto::motcua::{
+    audit::v1::{self as audit_pb, audit_service_client::AuditServiceClient},
     common::v1::{Applicant, Channel, Citizen, CopyKind, applicant::Kind},
     intake::v1::{self as pb, intake_service_client::IntakeServiceClient},
     receipt::v1::{self as receipt_pb, receipt_service_client::ReceiptServiceClient},
@@ -205,9 +206,10 @@ async fn an_identity_the_policy_does_not_name_is_denied_everything_on_every_serv
     assert_not_allowed("GetDossier", intake_client.get_dossier(pb::GetDossierRequest::default()).await);
     assert_not_allowed("CreateDossier", intake_client.create_dossier(pb::CreateDossierRequest::default()).await);
     assert_not_allowed("WatchEvents", intake_client.watch_events(pb::WatchEventsRequest::default()).await);
+    let mut audit_client = AuditServiceClient::new(channel(&intake).await.expect("TLS connects"));
     assert_not_allowed(
         "ListAuditRecords",
-        intake_client.list_audit_records(pb::ListAuditRecordsRequest::default()).await,
+        audit_client.list_audit_records(audit_pb::ListAuditRecordsRequest::default()).await,
     );
 
     let mut signing_client = SigningServiceClient::new(channel(&signing).await.expect("TLS connects"));

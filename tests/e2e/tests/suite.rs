@@ -117,6 +117,8 @@ async fn four_services_are_healthy_and_reflect_their_api() {
                 "grpc.health.v1.Health",
                 "grpc.reflection.v1.ServerReflection",
                 "grpc.reflection.v1alpha.ServerReflection",
+                "motcua.audit.v1.AuditService",
+                "motcua.jobs.v1.JobService",
             ] {
                 assert!(
                     services.iter().any(|name| name == expected),
@@ -139,17 +141,23 @@ async fn four_services_are_healthy_and_reflect_their_api() {
 }
 
 #[tokio::test]
-async fn the_last_rpc_to_land_the_audit_trail_answers_on_a_fresh_service() {
-    use motcua_proto::motcua::reporting::v1::{
-        ListAuditRecordsRequest, reporting_service_client::ReportingServiceClient,
-    };
-    let (_database, server) = start::<motcua_reporting::Reporting>().await;
-    let mut reporting =
-        ReportingServiceClient::connect(format!("http://{}", server.local_addr)).await.expect("connects");
-    let page = reporting.list_audit_records(ListAuditRecordsRequest::default()).await.expect("built").into_inner();
-    assert!(page.audit_records.is_empty(), "a fresh reporting has done nothing its trail records");
-    assert!(page.next_page_token.is_empty());
-    server.stop().await.expect("clean stop");
+async fn every_service_answers_the_shared_audit_service_on_a_fresh_trail() {
+    use motcua_proto::motcua::audit::v1::{ListAuditRecordsRequest, audit_service_client::AuditServiceClient};
+    let running = vec![
+        start::<motcua_intake::Intake>().await,
+        start::<motcua_signing::Signing>().await,
+        start::<motcua_receipt::Receipt>().await,
+        start::<motcua_reporting::Reporting>().await,
+    ];
+    for (_database, server) in &running {
+        let mut trail = AuditServiceClient::new(channel(server.local_addr).await);
+        let page = trail.list_audit_records(ListAuditRecordsRequest::default()).await.expect("built").into_inner();
+        assert!(page.audit_records.is_empty(), "a fresh service has done nothing its trail records");
+        assert!(page.next_page_token.is_empty());
+    }
+    for (_database, server) in running {
+        server.stop().await.expect("clean stop");
+    }
 }
 
 /// A message with no fields, written and read as nothing: what a test needs to hold a unary call open
@@ -466,4 +474,43 @@ async fn without_migrations_a_service_told_not_to_migrate_cannot_answer_from_its
     // Reporting answers a missing table as it answers any database failure: UNAVAILABLE.
     assert_eq!(status.code(), Code::Unavailable, "{status:?}");
     server.stop().await.expect("clean stop");
+}
+
+#[tokio::test]
+async fn a_negative_cursor_is_refused_alike_by_every_feed() {
+    use motcua_proto::motcua::{
+        intake::v1::{self as intake, intake_service_client::IntakeServiceClient},
+        receipt::v1::{self as receipt, receipt_service_client::ReceiptServiceClient},
+        signing::v1::{self as signing, signing_service_client::SigningServiceClient},
+    };
+    let reason = |status: Status| {
+        assert_eq!(status.code(), Code::InvalidArgument);
+        status.get_error_details().error_info().map(|info| info.reason.clone()).expect("an ErrorInfo")
+    };
+    let (_intake_db, intake_server) = start::<motcua_intake::Intake>().await;
+    let (_signing_db, signing_server) = start::<motcua_signing::Signing>().await;
+    let (_receipt_db, receipt_server) = start::<motcua_receipt::Receipt>().await;
+    let refusals = [
+        IntakeServiceClient::new(channel(intake_server.local_addr).await)
+            .watch_events(intake::WatchEventsRequest { after_sequence: -1 })
+            .await
+            .map(|_| ())
+            .expect_err("refused"),
+        SigningServiceClient::new(channel(signing_server.local_addr).await)
+            .watch_events(signing::WatchEventsRequest { after_sequence: -1 })
+            .await
+            .map(|_| ())
+            .expect_err("refused"),
+        ReceiptServiceClient::new(channel(receipt_server.local_addr).await)
+            .watch_events(receipt::WatchEventsRequest { after_sequence: -1 })
+            .await
+            .map(|_| ())
+            .expect_err("refused"),
+    ];
+    for refusal in refusals {
+        assert_eq!(reason(refusal), "INVALID_CURSOR");
+    }
+    for server in [intake_server, signing_server, receipt_server] {
+        server.stop().await.expect("clean stop");
+    }
 }

@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use motcua_chassis::{
     ServiceConfig, ServiceKind,
-    config::{ENV_INTAKE_SIGNING_URL, LogFormat},
+    config::LogFormat,
     telemetry::{self, TelemetrySettings},
     testing::{ExportedSpan, OtlpReceiver, TestDatabase, start_service, start_service_with},
 };
+use motcua_intake::settings::ENV_INTAKE_SIGNING_URL;
 use motcua_proto::motcua::{
     common::v1::{Applicant, Channel, Citizen, CopyKind, applicant::Kind},
     intake::v1::{self as pb, intake_service_client::IntakeServiceClient},
@@ -30,6 +31,7 @@ async fn a_call_from_intake_to_signing_is_one_trace_with_parent_child_edges() {
         otlp_endpoint: Some(receiver.endpoint()),
         log_format: LogFormat::Json,
         log_filter: "warn".to_owned(),
+        ..TelemetrySettings::new("motcua-e2e")
     })
     .expect("telemetry installs");
 

@@ -1,5 +1,6 @@
-//! The tower layer that records every classified call after its handler answers and before the answer
-//! leaves: no answer without its record.
+//! The tower layer that records every classified call: a mutation's record in the transaction of its
+//! change (see [`super::call`]), every other call's after its handler answers and before the answer
+//! leaves. No answer without its record.
 
 use std::{
     future::Future,
@@ -8,12 +9,12 @@ use std::{
 };
 
 use http::{HeaderMap, Request, Response};
-use motcua_proto::motcua::common::v1::audit_record::Action;
+use motcua_proto::motcua::audit::v1::audit_record::Action;
 use tonic::body::Body;
 use tonic_types::StatusExt;
 use tower::{Layer, Service};
 
-use super::{AuditNote, AuditTrail, Entry, Kind, trace_id, trail_identity};
+use super::{AuditNote, AuditTrail, Kind, PendingCall, trace_id, trail_identity};
 use crate::{error::ApiError, identity::Caller};
 
 /// Records the calls of the RPCs its trail classifies as mutations or personal-data reads. Sits inside
@@ -70,16 +71,26 @@ where
         request.extensions_mut().insert(note.clone());
         let identity =
             request.extensions().get::<Caller>().map(|caller| trail_identity(&caller.identity)).unwrap_or_default();
-        let trace_id = trace_id(request.headers());
+        let call =
+            PendingCall::new(self.trail.clone(), note, identity, rpc.clone(), action, trace_id(request.headers()));
         let trail = self.trail.clone();
-        let future = self.inner.call(request);
+        let future = call.clone().scope(self.inner.call(request));
         Box::pin(async move {
             let response = future.await?;
             let (status_code, error_reason) = status_of(response.headers());
-            let entry =
-                Entry { identity, rpc: rpc.clone(), action, facts: note.take(), trace_id, status_code, error_reason };
-            match trail.record(entry).await {
-                Ok(_) => Ok(response),
+            let recorded = match call.written() {
+                None => Ok(false),
+                // A transaction that wrote the record and then answers OK has committed.
+                Some(_) if status_code == 0 => Ok(true),
+                Some(sequence) => trail.committed(sequence, &call.entry(status_code, String::new())).await,
+            };
+            let written = match recorded {
+                Ok(true) => Ok(()),
+                Ok(false) => trail.record(call.entry(status_code, error_reason)).await.map(|_| ()),
+                Err(error) => Err(error),
+            };
+            match written {
+                Ok(()) => Ok(response),
                 Err(error) => {
                     // The act may have happened; the caller retries with the same request id, which
                     // the services replay, and that answer is recorded.

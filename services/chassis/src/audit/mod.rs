@@ -6,27 +6,34 @@
 //! How a record comes about: each service classifies every method of its gRPC service
 //! ([`Classification`], checked against the contract at start-up). The [`AuditLayer`] gives every
 //! classified call an [`AuditNote`], in which the handler notes what the call was about (resource
-//! names, the request id, the acting officer) from its request and its answer ([`AuditFacts`]); after
-//! the handler answers, the layer writes the record, and only then lets the answer go. The guard
-//! records the calls it refuses.
+//! names, the request id, the acting officer) from its request and its answer ([`AuditFacts`]). A
+//! mutation's record is written by the transaction that makes its change ([`record_in`]), so both
+//! commit or neither; every other call's record (a read, a refusal, a mutation that changed nothing)
+//! is written by the layer after the handler answers, and only then does the answer go. The guard
+//! records the calls it refuses. [`AuditApi`] serves the trail on every service's port.
 
+mod call;
 mod layer;
+mod note;
 pub mod schema;
+mod service;
 mod store;
 
 use std::{
     collections::{BTreeSet, HashMap},
-    sync::{Arc, Mutex},
+    sync::Arc,
 };
 
 use http::HeaderMap;
-use motcua_proto::motcua::common::v1::audit_record::Action;
+use motcua_proto::motcua::audit::v1::audit_record::Action;
 use prost::Message;
 use sea_orm::{DatabaseConnection, DbErr};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
+pub use call::{PendingCall, record_in};
 pub use layer::{AuditLayer, AuditedService};
-pub use store::{Page, Query, list};
+pub use note::{AuditFacts, AuditNote, CallNote, noted};
+pub use service::AuditApi;
 
 use crate::clock::Clock;
 
@@ -112,14 +119,29 @@ impl AuditTrail {
         self.shared.domain
     }
 
-    /// Writes one record; returns its sequence. The write runs as a task of its own, so a caller
-    /// that hangs up does not cut a record in half.
+    /// The trail's database, which [`AuditApi`] reads.
+    pub(crate) fn db(&self) -> &DatabaseConnection {
+        &self.shared.db
+    }
+
+    /// The time a record is written at.
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.shared.clock.now()
+    }
+
+    /// Writes one record in a transaction of its own; returns its sequence. The write runs as a task of
+    /// its own, so a caller that hangs up does not cut a record in half.
     pub(crate) async fn record(&self, entry: Entry) -> Result<i64, DbErr> {
         let db = self.shared.db.clone();
-        let time = self.shared.clock.now();
-        tokio::spawn(async move { store::append(&db, time, &entry).await })
+        let time = self.now();
+        tokio::spawn(async move { store::append_alone(&db, time, &entry).await })
             .await
             .map_err(|error| DbErr::Custom(format!("the audit write task failed: {error}")))?
+    }
+
+    /// Whether the record `sequence`, which a transaction of the call of `entry` wrote, committed.
+    pub(crate) async fn committed(&self, sequence: i64, entry: &Entry) -> Result<bool, DbErr> {
+        store::exists(&self.shared.db, sequence, entry).await
     }
 
     /// Records a call the guard refused: `identity` when the caller named one, the refusal's code
@@ -194,83 +216,6 @@ pub(crate) struct Facts {
     pub request_id: String,
     pub actor_id: String,
     pub subjects: Vec<String>,
-}
-
-/// Where a handler notes what its call was about. Taken from the request with [`AuditNote::of`];
-/// a request that reached no [`AuditLayer`] (an unrecorded RPC) gives a note that keeps nothing.
-#[derive(Debug, Clone, Default)]
-pub struct AuditNote(Option<Arc<Mutex<Facts>>>);
-
-impl AuditNote {
-    fn fresh() -> Self {
-        Self(Some(Arc::new(Mutex::new(Facts::default()))))
-    }
-
-    /// The note the audit layer gave `request`.
-    pub fn of<T>(request: &tonic::Request<T>) -> Self {
-        request.extensions().get::<Self>().cloned().unwrap_or_default()
-    }
-
-    fn with(&self, change: impl FnOnce(&mut Facts)) {
-        if let Some(facts) = &self.0 {
-            // A poisoned note still holds whole strings.
-            change(&mut facts.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
-        }
-    }
-
-    /// The call's `request_id`.
-    pub fn request_id(&self, request_id: &str) {
-        self.with(|facts| facts.request_id = request_id.to_owned());
-    }
-
-    /// The officer the request names as acting, by staff code.
-    pub fn actor(&self, actor_id: &str) {
-        self.with(|facts| facts.actor_id = actor_id.to_owned());
-    }
-
-    /// A resource the call concerns, by resource name (`dossiers/000.00.12.H26-250301-0001`). Only
-    /// names are kept: anything that does not look like one (spaces, letters outside ASCII, no
-    /// collection) is dropped, so a caller's mistake cannot carry personal data into the trail.
-    pub fn subject(&self, name: &str) {
-        if !is_resource_name(name) {
-            return;
-        }
-        self.with(|facts| {
-            if !facts.subjects.iter().any(|subject| subject == name) {
-                facts.subjects.push(name.to_owned());
-            }
-        });
-    }
-
-    /// Notes what `message` says about the call and hands it back: `note.answered(dossier)` on the way
-    /// out of a handler.
-    pub fn answered<Service, T: AuditFacts<Service>>(&self, message: T) -> T {
-        message.note(self);
-        message
-    }
-
-    fn take(&self) -> Facts {
-        self.0
-            .as_ref()
-            .map(|facts| std::mem::take(&mut *facts.lock().unwrap_or_else(std::sync::PoisonError::into_inner)))
-            .unwrap_or_default()
-    }
-}
-
-/// What a request or a response says about its call: its request id, its acting officer, the
-/// resources it names. Each service implements it for the messages of its recorded RPCs, with a type
-/// of its own as `Service` (the messages are the contract crate's, the trait the chassis's: the
-/// service's own type is what lets the service implement one for the other).
-pub trait AuditFacts<Service> {
-    /// Notes the message's facts in `note`.
-    fn note(&self, note: &AuditNote);
-}
-
-/// The note of `request`, with what the request itself says already in it.
-pub fn noted<Service, T: AuditFacts<Service>>(request: &tonic::Request<T>) -> AuditNote {
-    let note = AuditNote::of(request);
-    request.get_ref().note(&note);
-    note
 }
 
 /// `collection/id...`: ASCII without spaces, a lower-case collection, short.

@@ -1,7 +1,10 @@
-//! Writing a record, and `ListAuditRecords`: the filters, keyset paging by sequence, oldest first.
+//! Writing a record, and reading the trail for `ListAuditRecords`: the filters, keyset paging by
+//! sequence, oldest first.
 
 use chrono::{DateTime, Utc};
-use motcua_proto::motcua::common::v1::{AuditRecord, audit_record::Action};
+use motcua_proto::motcua::audit::v1::{
+    AuditRecord, ListAuditRecordsRequest, ListAuditRecordsResponse, audit_record::Action,
+};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement, TransactionTrait, Value};
 
 use super::{Entry, is_trace_id, trail_identity};
@@ -10,10 +13,21 @@ use crate::{error::ApiError, paging, timestamps};
 /// How many subjects one INSERT writes.
 const SUBJECTS_PER_STATEMENT: usize = 100;
 
-/// Appends `entry`, answered at `time`, and returns its sequence.
-pub(super) async fn append(db: &DatabaseConnection, time: DateTime<Utc>, entry: &Entry) -> Result<i64, DbErr> {
-    let backend = db.get_database_backend();
+/// Appends `entry`, answered at `time`, in a transaction of its own, and returns its sequence.
+pub(super) async fn append_alone(db: &DatabaseConnection, time: DateTime<Utc>, entry: &Entry) -> Result<i64, DbErr> {
     let transaction = db.begin().await?;
+    let sequence = append(&transaction, time, entry).await?;
+    transaction.commit().await?;
+    Ok(sequence)
+}
+
+/// Appends `entry`, answered at `time`, through `transaction`, and returns its sequence.
+pub(super) async fn append(
+    transaction: &impl ConnectionTrait,
+    time: DateTime<Utc>,
+    entry: &Entry,
+) -> Result<i64, DbErr> {
+    let backend = transaction.get_database_backend();
     let sql = crate::db::placeholders(
         backend,
         "INSERT INTO audit_records \
@@ -56,63 +70,24 @@ pub(super) async fn append(db: &DatabaseConnection, time: DateTime<Utc>, entry: 
             .collect();
         transaction.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
     }
-    transaction.commit().await?;
     Ok(sequence)
 }
 
-/// A `ListAuditRecordsRequest`, whichever service's: the four contracts' requests have these fields.
-/// Build it with [`audit_query!`](crate::audit_query).
-#[derive(Debug, Clone, Default)]
-pub struct Query {
-    /// At most this many records; 0 is the default.
-    pub page_size: i32,
-    /// The previous page's `next_page_token`.
-    pub page_token: String,
-    /// Only records at or after this time.
-    pub start_time: Option<prost_types::Timestamp>,
-    /// Only records before this time.
-    pub end_time: Option<prost_types::Timestamp>,
-    /// Only calls by this identity (`spiffe://motcua/agency/a`, or `agency/a`).
-    pub identity: String,
-    /// Only records naming this resource.
-    pub subject: String,
-    /// Only calls of this method (`/motcua.intake.v1.IntakeService/GetDossier`).
-    pub rpc: String,
-    /// Only records of this action; 0 is any.
-    pub action: i32,
-    /// Only the call with this request id.
-    pub request_id: String,
-    /// Only calls of this trace.
-    pub trace_id: String,
-}
-
-/// Builds an [`audit::Query`](crate::audit::Query) from a service's `ListAuditRecordsRequest`.
-#[macro_export]
-macro_rules! audit_query {
-    ($request:expr) => {{
-        let request = $request;
-        $crate::audit::Query {
-            page_size: request.page_size,
-            page_token: request.page_token,
-            start_time: request.start_time,
-            end_time: request.end_time,
-            identity: request.identity,
-            subject: request.subject,
-            rpc: request.rpc,
-            action: request.action,
-            request_id: request.request_id,
-            trace_id: request.trace_id,
-        }
-    }};
-}
-
-/// One page of the trail.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Page {
-    /// The records, oldest first.
-    pub audit_records: Vec<AuditRecord>,
-    /// The token of the next page; empty on the last.
-    pub next_page_token: String,
+/// Whether the record `sequence` exists and is the one `entry` describes: a sequence a rolled-back
+/// transaction took may be another call's on SQLite, which reuses row ids.
+pub(super) async fn exists(db: &DatabaseConnection, sequence: i64, entry: &Entry) -> Result<bool, DbErr> {
+    let backend = db.get_database_backend();
+    let sql = crate::db::placeholders(
+        backend,
+        "SELECT id FROM audit_records WHERE id = $1 AND rpc = $2 AND identity = $3 AND request_id = $4",
+    );
+    let values: Vec<Value> = vec![
+        sequence.into(),
+        clip(&entry.rpc, 200).into(),
+        clip(&entry.identity, 150).into(),
+        clip(&entry.facts.request_id, 100).into(),
+    ];
+    Ok(db.query_one_raw(Statement::from_sql_and_values(backend, sql, values)).await?.is_some())
 }
 
 /// The filters, checked, and the SQL conditions they make.
@@ -122,7 +97,7 @@ struct Filters {
 }
 
 impl Filters {
-    fn from_query(query: &Query) -> Result<Self, ApiError> {
+    fn from_query(query: &ListAuditRecordsRequest) -> Result<Self, ApiError> {
         let time = |field: &'static str, timestamp: &Option<prost_types::Timestamp>| {
             timestamp
                 .as_ref()
@@ -185,7 +160,10 @@ impl Filters {
 }
 
 /// One page of the trail in `db` that `query` asks for.
-pub async fn list(db: &DatabaseConnection, query: &Query) -> Result<Page, ApiError> {
+pub(super) async fn list(
+    db: &DatabaseConnection,
+    query: &ListAuditRecordsRequest,
+) -> Result<ListAuditRecordsResponse, ApiError> {
     let page_size = paging::page_size(query.page_size)?;
     let filters = Filters::from_query(query)?;
     let after: i64 = match paging::decode_token(&query.page_token, &filters.fingerprint)? {
@@ -236,7 +214,7 @@ pub async fn list(db: &DatabaseConnection, query: &Query) -> Result<Page, ApiErr
         Some(last) if more => paging::encode_token(&last.sequence.to_string(), &filters.fingerprint),
         _ => String::new(),
     };
-    Ok(Page { audit_records, next_page_token })
+    Ok(ListAuditRecordsResponse { audit_records, next_page_token })
 }
 
 /// Fills each record's subjects, in the order the handler noted them.
@@ -306,16 +284,20 @@ mod tests {
 
     #[test]
     fn filters_refuse_unknown_actions_and_malformed_trace_ids() {
-        let query = Query { action: 9, ..Query::default() };
+        let query = ListAuditRecordsRequest { action: 9, ..Default::default() };
         assert_eq!(Filters::from_query(&query).err().map(|error| error.reason()), Some("INVALID_ACTION"));
-        let query = Query { trace_id: "not-a-trace".to_owned(), ..Query::default() };
+        let query = ListAuditRecordsRequest { trace_id: "not-a-trace".to_owned(), ..Default::default() };
         assert_eq!(Filters::from_query(&query).err().map(|error| error.reason()), Some("INVALID_TRACE_ID"));
     }
 
     #[test]
     fn a_short_identity_filter_means_the_same_as_its_uri() {
-        let short = Filters::from_query(&Query { identity: "agency/a".to_owned(), ..Query::default() });
-        let long = Filters::from_query(&Query { identity: "spiffe://motcua/agency/a".to_owned(), ..Query::default() });
+        let short =
+            Filters::from_query(&ListAuditRecordsRequest { identity: "agency/a".to_owned(), ..Default::default() });
+        let long = Filters::from_query(&ListAuditRecordsRequest {
+            identity: "spiffe://motcua/agency/a".to_owned(),
+            ..Default::default()
+        });
         assert_eq!(short.map(|filters| filters.fingerprint).ok(), long.map(|filters| filters.fingerprint).ok());
     }
 }

@@ -8,6 +8,7 @@
 //! next numbers. Sequences are therefore dense, assigned only to committed events, and visible in
 //! order: a follower reading "sequence > cursor" never misses one.
 
+mod events;
 pub mod schema;
 mod sequencer;
 mod watch;
@@ -18,6 +19,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement, Value};
 use tokio::sync::{Notify, watch as tokio_watch};
 
+pub use events::FeedEvent;
 pub use watch::FeedItem;
 
 /// How many events one sequencer transaction numbers at most.

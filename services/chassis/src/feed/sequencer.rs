@@ -7,7 +7,6 @@ use std::{
     time::Duration,
 };
 
-use chrono::Utc;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement, TransactionTrait, Value};
 use tokio::sync::Notify;
 
@@ -77,7 +76,7 @@ pub(super) async fn sequence_pending(db: &DatabaseConnection) -> Result<Numbered
         .execute_raw(Statement::from_sql_and_values(
             backend,
             placeholders(backend, "UPDATE feed_head SET updated_at = $1 WHERE id = 1"),
-            [Value::from(Utc::now())],
+            [Value::from(crate::clock::Clock::system().now())],
         ))
         .await?;
     let head = read_head(&transaction).await?;

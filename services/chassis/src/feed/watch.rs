@@ -72,7 +72,7 @@ pub(super) fn spawn(
                     }
                 }
                 () = tokio::time::sleep_until(heartbeat_due) => {
-                    let item = read_head(&db).await.map(|head| FeedItem::Heartbeat { head, time: Utc::now() });
+                    let item = read_head(&db).await.map(|head| FeedItem::Heartbeat { head, time: crate::clock::Clock::system().now() });
                     if sender.send(item).await.is_err() {
                         return;
                     }

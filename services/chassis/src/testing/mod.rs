@@ -1,5 +1,6 @@
 //! The test harness shared by every service's tests: throw-away SQLite and PostgreSQL databases, a
-//! service started on an ephemeral loopback port, and property runs of invalid input against it.
+//! service started on an ephemeral loopback port, property runs of invalid input against it, and a
+//! reader of its audit trail.
 //!
 //! PostgreSQL comes from `MOTCUA_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`).
 //! Each test database is created for one test and dropped after it. When no PostgreSQL answers, the
@@ -13,7 +14,9 @@ use crate::{config::ServiceConfig, server::RunningServer, service::MotcuaService
 
 pub mod invalid_input;
 mod otlp;
-pub use otlp::{ExportedSpan, OtlpReceiver};
+mod trail;
+pub use otlp::{ExportedSpan, HistogramPoint, OtlpReceiver};
+pub use trail::TrailReader;
 
 /// The variable naming the PostgreSQL server tests use.
 pub const ENV_TEST_POSTGRES_URL: &str = "MOTCUA_TEST_POSTGRES_URL";

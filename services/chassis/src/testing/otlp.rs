@@ -1,14 +1,22 @@
-//! A real OTLP/gRPC trace receiver for tests, built from opentelemetry-proto's generated server: it
-//! keeps every exported span with its resource, so a test can assert what a collector would see.
+//! A real OTLP/gRPC receiver of traces and metrics for tests, built from opentelemetry-proto's
+//! generated servers: it keeps every exported span with its resource, and every histogram's points,
+//! so a test can assert what a collector would see.
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use opentelemetry_proto::tonic::{
-    collector::trace::v1::{
-        ExportTraceServiceRequest, ExportTraceServiceResponse,
-        trace_service_server::{TraceService, TraceServiceServer},
+    collector::{
+        metrics::v1::{
+            ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+            metrics_service_server::{MetricsService, MetricsServiceServer},
+        },
+        trace::v1::{
+            ExportTraceServiceRequest, ExportTraceServiceResponse,
+            trace_service_server::{TraceService, TraceServiceServer},
+        },
     },
     common::v1::{AnyValue, KeyValue, any_value::Value},
+    metrics::v1::metric::Data,
     trace::v1::Span,
 };
 use tokio::sync::{Mutex, oneshot};
@@ -48,10 +56,32 @@ impl ExportedSpan {
     }
 }
 
+/// One point of an exported histogram: its attributes as `key=value` text and how many measurements
+/// it counts (OpenTelemetry exports the running total of a cumulative histogram each time).
+#[derive(Debug, Clone)]
+pub struct HistogramPoint {
+    /// The resource's `service.name`.
+    pub service_name: String,
+    /// The metric's name.
+    pub metric: String,
+    /// The point's attributes.
+    pub attributes: Vec<(String, String)>,
+    /// The measurements counted.
+    pub count: u64,
+}
+
+impl HistogramPoint {
+    /// The point's attribute `key` as text, if present.
+    pub fn attribute(&self, key: &str) -> Option<&str> {
+        self.attributes.iter().find(|(name, _)| name == key).map(|(_, value)| value.as_str())
+    }
+}
+
 /// The receiver, listening on an ephemeral loopback port until dropped.
 pub struct OtlpReceiver {
     addr: SocketAddr,
     spans: Arc<Mutex<Vec<ExportedSpan>>>,
+    histograms: Arc<Mutex<Vec<HistogramPoint>>>,
     _stop: oneshot::Sender<()>,
 }
 
@@ -61,15 +91,18 @@ impl OtlpReceiver {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port for the receiver");
         let addr = listener.local_addr().expect("the receiver's address");
         let spans = Arc::new(Mutex::new(Vec::new()));
+        let histograms = Arc::new(Mutex::new(Vec::new()));
         let (stop, stopped) = oneshot::channel::<()>();
-        let service = TraceServiceServer::new(Collector { spans: spans.clone() });
-        tokio::spawn(tonic::transport::Server::builder().add_service(service).serve_with_incoming_shutdown(
-            TcpListenerStream::new(listener),
-            async {
-                let _ = stopped.await;
-            },
-        ));
-        Self { addr, spans, _stop: stop }
+        let collector = Collector { spans: spans.clone(), histograms: histograms.clone() };
+        tokio::spawn(
+            tonic::transport::Server::builder()
+                .add_service(TraceServiceServer::new(collector.clone()))
+                .add_service(MetricsServiceServer::new(collector))
+                .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
+                    let _ = stopped.await;
+                }),
+        );
+        Self { addr, spans, histograms, _stop: stop }
     }
 
     /// The endpoint to set as `OTEL_EXPORTER_OTLP_ENDPOINT`.
@@ -80,6 +113,11 @@ impl OtlpReceiver {
     /// Every span received so far.
     pub async fn spans(&self) -> Vec<ExportedSpan> {
         self.spans.lock().await.clone()
+    }
+
+    /// Every histogram point received so far, in the order received.
+    pub async fn histograms(&self) -> Vec<HistogramPoint> {
+        self.histograms.lock().await.clone()
     }
 
     /// Waits up to `timeout` until `done` holds for the spans received, and returns them.
@@ -95,8 +133,49 @@ impl OtlpReceiver {
     }
 }
 
+#[derive(Clone)]
 struct Collector {
     spans: Arc<Mutex<Vec<ExportedSpan>>>,
+    histograms: Arc<Mutex<Vec<HistogramPoint>>>,
+}
+
+fn service_name_of(attributes: &[KeyValue]) -> String {
+    attributes
+        .iter()
+        .find(|attribute| attribute.key == "service.name")
+        .map(|attribute| value_text(&attribute.value))
+        .unwrap_or_default()
+}
+
+#[tonic::async_trait]
+impl MetricsService for Collector {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportMetricsServiceRequest>,
+    ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
+        let mut received = Vec::new();
+        for resource_metrics in request.into_inner().resource_metrics {
+            let service_name =
+                resource_metrics.resource.map(|resource| service_name_of(&resource.attributes)).unwrap_or_default();
+            for metric in resource_metrics.scope_metrics.into_iter().flat_map(|scope| scope.metrics) {
+                let Some(Data::Histogram(histogram)) = metric.data else { continue };
+                for point in histogram.data_points {
+                    received.push(HistogramPoint {
+                        service_name: service_name.clone(),
+                        metric: metric.name.clone(),
+                        attributes: point
+                            .attributes
+                            .iter()
+                            .map(|attribute| (attribute.key.clone(), value_text(&attribute.value)))
+                            .collect(),
+                        count: point.count,
+                    });
+                }
+            }
+        }
+        self.histograms.lock().await.extend(received);
+        Ok(tonic::Response::new(ExportMetricsServiceResponse { partial_success: None }))
+    }
 }
 
 #[tonic::async_trait]

@@ -42,8 +42,6 @@ pub const AUDIT: Classification = &[
     ("ListApplicantDocuments", PersonalDataRead),
     // Events carry codes and counts, never personal data.
     ("WatchEvents", NotRecorded),
-    // The trail names identities and resources, no applicant.
-    ("ListAuditRecords", NotRecorded),
 ];
 
 fn officer(note: &AuditNote, officer: Option<&pb::Officer>) {

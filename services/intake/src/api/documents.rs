@@ -237,17 +237,11 @@ fn owner_key(violations: &mut Violations, field: &str, key: Option<pb::Applicant
 }
 
 fn date(violations: &mut Violations, field: &str, date: Option<Date>) -> Option<chrono::NaiveDate> {
-    let date = date?;
-    let parsed = chrono::NaiveDate::from_ymd_opt(date.year, date.month as u32, date.day as u32);
-    if parsed.is_none() {
-        violations.add(field, "not a calendar date");
-    }
-    parsed
+    violations.date(field, date.as_ref())
 }
 
 fn proto_date(date: chrono::NaiveDate) -> Date {
-    use chrono::Datelike;
-    Date { year: date.year(), month: date.month() as i32, day: date.day() as i32 }
+    motcua_chassis::validate::date_to_proto(date)
 }
 
 fn document_to_proto(record: &DocumentRecord, with_content: bool) -> pb::Document {

@@ -1,20 +1,14 @@
-//! Dossier handlers: filing one, reading one with its history, listing them, and the event feed.
+//! Dossier handlers: filing one, reading one with its history, listing them, and the event each change
+//! appends to the feed.
 
-use motcua_chassis::{
-    ApiError,
-    feed::{FeedItem, NewEvent},
-    idempotency::RequestKey,
-    identity::Caller,
-    paging, timestamps,
-};
+use motcua_chassis::{ApiError, feed::NewEvent, idempotency::RequestKey, identity::Caller, paging};
 use motcua_proto::motcua::{
-    common::v1::{self as common, EventEnvelope},
+    common::v1 as common,
     intake::v1::{self as pb, intake_event::Payload},
 };
 use prost::Message;
-use tokio_stream::StreamExt;
 
-use super::{IntakeApi, WatchStream, convert, validate::Violations};
+use super::{IntakeApi, convert, validate::Violations};
 use crate::{
     domain::{
         applicant,
@@ -41,7 +35,7 @@ impl IntakeApi {
         let branch = match catalogue::get_branch(&state.db, &request.branch_code).await? {
             Some(branch) => Some(branch),
             None => {
-                violations.add("branch_code", "no such branch");
+                violations.add_with_reason("UNKNOWN_BRANCH", "branch_code", "no such branch");
                 None
             }
         };
@@ -51,7 +45,7 @@ impl IntakeApi {
             None
         };
         if procedure.is_none() {
-            violations.add("procedure_code", "no such procedure in the catalogue");
+            violations.add_with_reason("UNKNOWN_PROCEDURE", "procedure_code", "no such procedure in the catalogue");
         }
         let channel = request.channel;
         if !(1..=3).contains(&channel) {
@@ -179,7 +173,8 @@ impl IntakeApi {
         for (index, id) in &cited {
             let owner = owners.iter().find(|(document_id, _)| document_id == id).map(|(_, owner)| owner.as_str());
             if owner.is_none() || owner != applicant_hash {
-                violations.add(
+                violations.add_with_reason(
+                    "UNKNOWN_DOCUMENT",
                     format!("components[{index}].stored_document"),
                     "no such document in the applicant's data store",
                 );
@@ -231,13 +226,7 @@ impl IntakeApi {
             }
         };
         let date = |field: &str, date: Option<motcua_proto::google::r#type::Date>, violations: &mut Violations| {
-            date.and_then(|date| {
-                let parsed = chrono::NaiveDate::from_ymd_opt(date.year, date.month as u32, date.day as u32);
-                if parsed.is_none() {
-                    violations.add(field, "not a calendar date");
-                }
-                parsed
-            })
+            violations.date(field, date.as_ref())
         };
         let received_from = date("received_date_from", request.received_date_from, &mut violations);
         let received_to = date("received_date_to", request.received_date_to, &mut violations);
@@ -301,37 +290,6 @@ impl IntakeApi {
             next_page_token,
         })
     }
-
-    pub(super) fn watch_events_handler(&self, request: pb::WatchEventsRequest) -> Result<WatchStream, ApiError> {
-        if request.after_sequence < 0 {
-            return Err(ApiError::invalid("INVALID_ARGUMENT", "after_sequence", "must not be negative"));
-        }
-        let stream = self.state.feed.watch(request.after_sequence).map(|item| match item {
-            Ok(FeedItem::Event(stored)) => {
-                let mut event = pb::IntakeEvent::decode(stored.payload.as_slice()).map_err(|error| {
-                    super::status(ApiError::internal(format!("event {}: {error}", stored.sequence)))
-                })?;
-                event.envelope = Some(EventEnvelope {
-                    sequence: stored.sequence,
-                    event_id: stored.event_id,
-                    occur_time: Some(timestamps::to_proto(stored.occur_time)),
-                    subject: stored.subject,
-                    request_id: stored.request_id,
-                    traceparent: stored.traceparent,
-                });
-                Ok(event)
-            }
-            Ok(FeedItem::Heartbeat { head, time }) => Ok(pb::IntakeEvent {
-                envelope: None,
-                payload: Some(Payload::Heartbeat(pb::FeedHeartbeat {
-                    head_sequence: head,
-                    time: Some(timestamps::to_proto(time)),
-                })),
-            }),
-            Err(error) => Err(super::status(error.into())),
-        });
-        Ok(Box::pin(stream))
-    }
 }
 
 /// The event of a change, its payload encoded without the envelope (the feed adds it when read).
@@ -363,7 +321,11 @@ pub(super) fn submitted_components(
     let mut components = Vec::new();
     for (index, component) in filed.into_iter().enumerate() {
         let Some(known) = catalogue_components.iter().find(|known| known.code == component.component_code) else {
-            violations.add(format!("components[{index}].component_code"), "not a component of this procedure version");
+            violations.add_with_reason(
+                "UNKNOWN_COMPONENT",
+                format!("components[{index}].component_code"),
+                "not a component of this procedure version",
+            );
             continue;
         };
         let copy_kind = if component.copy_kind == 0 { common::CopyKind::Original as i32 } else { component.copy_kind };
@@ -375,7 +337,19 @@ pub(super) fn submitted_components(
         }
         let stored_document = match component.content {
             Some(pb::submitted_component::Content::StoredDocument(name)) => Some(name),
-            _ => None,
+            // Refused rather than dropped: a dossier must never lose a paper the applicant handed in.
+            Some(pb::submitted_component::Content::File(_)) => {
+                violations.add_with_reason(
+                    "FILE_NOT_SUPPORTED",
+                    format!("components[{index}].file"),
+                    format!(
+                        "component {}: a file given inline is not accepted yet; add it to the applicant's data store with AddDocument and cite it in stored_document",
+                        known.code
+                    ),
+                );
+                None
+            }
+            None => None,
         };
         components.push(SubmittedComponent {
             component_code: known.code.clone(),

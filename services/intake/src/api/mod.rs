@@ -13,7 +13,7 @@ mod validate;
 
 use std::sync::Arc;
 
-use motcua_chassis::{ApiError, ServiceKind, audit_query, feed::Feed, identity::Caller};
+use motcua_chassis::{ApiError, ServiceKind, feed::Feed, identity::Caller};
 use motcua_proto::motcua::intake::v1::{self as pb, intake_service_server::IntakeService};
 use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
@@ -286,18 +286,7 @@ impl IntakeService for IntakeApi {
     }
 
     async fn watch_events(&self, request: Request<pb::WatchEventsRequest>) -> Reply<WatchStream> {
-        self.watch_events_handler(request.into_inner()).map(Response::new).map_err(status)
-    }
-
-    async fn list_audit_records(
-        &self,
-        request: Request<pb::ListAuditRecordsRequest>,
-    ) -> Reply<pb::ListAuditRecordsResponse> {
-        let page =
-            motcua_chassis::audit::list(&self.state.db, &audit_query!(request.into_inner())).await.map_err(status)?;
-        Ok(Response::new(pb::ListAuditRecordsResponse {
-            audit_records: page.audit_records,
-            next_page_token: page.next_page_token,
-        }))
+        let domain = ServiceKind::Intake.error_domain();
+        self.state.feed.watch_events(request.get_ref().after_sequence, domain).map(Response::new)
     }
 }

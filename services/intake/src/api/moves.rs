@@ -690,8 +690,10 @@ fn move_error(code: &str, error: MoveError) -> ApiError {
             subject: format!("dossiers/{code}"),
             description: refusal.describe(),
         },
-        MoveError::AppointmentNotLater => {
-            ApiError::invalid("INVALID_ARGUMENT", "new_appointment_time", "must be later than the current appointment")
-        }
+        MoveError::AppointmentNotLater => ApiError::invalid(
+            "APPOINTMENT_NOT_LATER",
+            "new_appointment_time",
+            "must be later than the current appointment",
+        ),
     }
 }

@@ -40,7 +40,11 @@ impl IntakeApi {
                 Sha256::digest(&file.content).to_vec()
             }
             Some(pb::resolve_dossier_request::ResultContent::Document(_)) => {
-                violations.add("document", "citing a stored document is not supported yet: send the result as `file`");
+                violations.add_with_reason(
+                    "DOCUMENT_NOT_SUPPORTED",
+                    "document",
+                    "citing a stored document as the result is not supported yet: send the result's bytes as `file`",
+                );
                 Vec::new()
             }
             None => {

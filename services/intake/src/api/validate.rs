@@ -1,7 +1,7 @@
-//! Request validation shared by intake's handlers: each check adds a field violation and never quotes
-//! the offending value (it may be personal data).
+//! Intake's own request rules (officers, dossier names, applicants) on the chassis's validation kit;
+//! each check adds a field violation and never quotes the offending value (it may be personal data).
 
-use motcua_chassis::{ApiError, FieldViolation};
+use motcua_chassis::{ApiError, validate};
 use motcua_proto::motcua::{common::v1 as common, intake::v1 as pb};
 
 use super::convert;
@@ -11,28 +11,26 @@ use crate::domain::{
     dossier_code::{CodeFormat, DossierCode},
 };
 
-/// The longest free text (reasons, comments, notes) a request may carry, in characters.
-pub const MAX_TEXT: usize = 2000;
-
-/// Collects the violations of one request, and the ErrorInfo reason of the first specific one.
+/// Intake's request checks: the chassis's kit ([`validate::Violations`]: fields, text, dates, the
+/// error) plus intake's own rules (officers, dossier names, applicants).
 #[derive(Default)]
-pub struct Violations {
-    violations: Vec<FieldViolation>,
-    reason: Option<&'static str>,
+pub struct Violations(validate::Violations);
+
+impl std::ops::Deref for Violations {
+    type Target = validate::Violations;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Violations {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
 }
 
 impl Violations {
-    /// Adds a violation of `field`.
-    pub fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
-        self.violations.push(FieldViolation::new(field, description));
-    }
-
-    /// Adds a violation whose kind has a reason of its own (`INVALID_APPLICANT`, `MISSING_COMPONENTS`).
-    pub fn add_with_reason(&mut self, reason: &'static str, field: impl Into<String>, description: impl Into<String>) {
-        self.reason.get_or_insert(reason);
-        self.add(field, description);
-    }
-
     /// The officer in `field`, which must name a staff code.
     pub fn officer(&mut self, field: &str, officer: Option<pb::Officer>) -> Officer {
         match officer {
@@ -43,15 +41,6 @@ impl Violations {
                 self.add(format!("{field}.officer_id"), "required: the officer's staff code, at most 64 characters");
                 Officer::default()
             }
-        }
-    }
-
-    /// Free text in `field`: required or not, and at most [`MAX_TEXT`] characters.
-    pub fn text(&mut self, field: &str, text: &str, required: bool) {
-        if required && text.trim().is_empty() {
-            self.add(field, "required");
-        } else if text.chars().count() > MAX_TEXT {
-            self.add(field, format!("at most {MAX_TEXT} characters"));
         }
     }
 
@@ -82,16 +71,7 @@ impl Violations {
                     self.add("applicant.citizen.phone", "must be 8 to 15 digits with an optional leading +");
                 }
                 self.text("applicant.citizen.address", &citizen.address, false);
-                let date_of_birth = match citizen.date_of_birth {
-                    None => None,
-                    Some(date) => {
-                        let parsed = chrono::NaiveDate::from_ymd_opt(date.year, date.month as u32, date.day as u32);
-                        if parsed.is_none() {
-                            self.add("applicant.citizen.date_of_birth", "not a calendar date");
-                        }
-                        parsed
-                    }
-                };
+                let date_of_birth = self.date("applicant.citizen.date_of_birth", citizen.date_of_birth.as_ref());
                 Some(Applicant::Citizen {
                     identity_number: citizen.identity_number,
                     full_name: citizen.full_name,
@@ -129,13 +109,6 @@ impl Violations {
 
     /// INVALID_ARGUMENT with every violation, if there is any.
     pub fn finish(self) -> Result<(), ApiError> {
-        if self.violations.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::InvalidArgument {
-                reason: self.reason.unwrap_or("INVALID_ARGUMENT"),
-                violations: self.violations,
-            })
-        }
+        self.0.finish()
     }
 }

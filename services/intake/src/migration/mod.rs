@@ -7,6 +7,7 @@ mod m20261125_000002_dossiers;
 mod m20261125_000003_documents;
 mod m20261125_000004_dossier_submitter;
 mod m20261202_000005_audit_trail;
+mod m20261209_000006_jobs;
 
 /// Intake's migrator.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_documents::Migration),
             Box::new(m20261125_000004_dossier_submitter::Migration),
             Box::new(m20261202_000005_audit_trail::Migration),
+            Box::new(m20261209_000006_jobs::Migration),
         ]
     }
 }

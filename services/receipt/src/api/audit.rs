@@ -33,8 +33,6 @@ pub const AUDIT: Classification = &[
     ("GetUsageReport", NotRecorded),
     // Events carry numbers, codes and amounts, never personal data.
     ("WatchEvents", NotRecorded),
-    // The trail names identities and resources, no payer.
-    ("ListAuditRecords", NotRecorded),
 ];
 
 /// The collector and the dossier a receipt's content names.

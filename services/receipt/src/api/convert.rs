@@ -1,6 +1,6 @@
 //! Conversions between receipt's domain and its protobuf messages.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use motcua_chassis::timestamps;
 use motcua_proto::{
     google::r#type::Date,
@@ -15,7 +15,7 @@ use crate::domain::{
 
 /// The protobuf date of `day`.
 pub fn date(day: NaiveDate) -> Date {
-    Date { year: day.year(), month: day.month() as i32, day: day.day() as i32 }
+    motcua_chassis::validate::date_to_proto(day)
 }
 
 /// Money of `dong`.

@@ -1,7 +1,6 @@
 //! Correction handlers: cancelling a receipt, replacing it by a new one, adjusting it by a new one
 //! that carries the differences. Nothing is ever deleted.
 
-use chrono::Utc;
 use motcua_chassis::{ApiError, idempotency::RequestKey, identity::Caller};
 use motcua_proto::motcua::receipt::v1 as pb;
 use prost::Message;
@@ -37,7 +36,7 @@ fn check_correctable(original: &Receipt, adjusting: bool) -> Result<(), ApiError
 fn check_series(series: &Series, original: &Receipt) -> Result<(), ApiError> {
     if series.branch_code != original.issued.branch_code || series.kind != original.issued.kind {
         return Err(ApiError::invalid(
-            "INVALID_ARGUMENT",
+            "SERIES_MISMATCH",
             "series",
             "must be a series of the original's branch and kind",
         ));
@@ -62,7 +61,7 @@ impl ReceiptApi {
         }
         let original = self.receipt_named("name", &request.name).await?;
         caller.check_branch(&original.issued.branch_code)?;
-        let now = Utc::now();
+        let now = self.state.clock.now();
         let mutate = |receipt: &mut Receipt| {
             check_correctable(receipt, false)?;
             receipt.state = ReceiptState::Cancelled;
@@ -75,7 +74,7 @@ impl ReceiptApi {
         };
         let effects = |receipt: &Receipt| Effects {
             response: pb::CancelReceiptResponse { receipt: Some(convert::receipt(receipt)) }.encode_to_vec(),
-            events: vec![events::cancelled(receipt, key.request_id())],
+            events: vec![events::cancelled(receipt, key.request_id(), now)],
         };
         match store::change(&self.state.db, &key, &receipt_id, mutate, effects).await? {
             Outcome::Done(receipt) => {
@@ -101,7 +100,7 @@ impl ReceiptApi {
         let series = self.correction_series(&request.series, &original).await?;
         let mut violations = Violations::default();
         violations.text("reason", &request.reason, true);
-        let content = violations.content("content", original.issued.kind, request.content, today());
+        let content = violations.content("content", original.issued.kind, request.content, today(&self.state.clock));
         if content.as_ref().is_some_and(|content| content.total().is_none()) {
             violations.add("content.items", "the total is too large");
         }
@@ -146,7 +145,8 @@ impl ReceiptApi {
         }
         let items = violations.items("items", request.items, true);
         let collector = violations.collector("collector", request.collector);
-        let issue_date = violations.date("issue_date", request.issue_date).unwrap_or_else(today);
+        let issue_date =
+            violations.date("issue_date", request.issue_date.as_ref()).unwrap_or_else(|| today(&self.state.clock));
         let content = Content { items, collector, issue_date, ..original.issued.content.clone() };
         if content.total().is_none() {
             violations.add("items", "the total is too large");
@@ -200,16 +200,16 @@ impl ReceiptApi {
             let original = original.ok_or_else(|| ApiError::internal("a correction without its original"))?;
             check_correctable(original, adjusting)?;
             check_series(series, original)?;
-            issued(series, number, content, Some(correction))
+            issued(series, number, content, Some(correction), self.state.clock.now())
         };
         let effects = |new: &Receipt, changed: Option<&Receipt>| Effects {
             response: changed.map(|changed| response(new, changed)).unwrap_or_default(),
-            events: vec![events::issued(new, changed, key.request_id())],
+            events: vec![events::issued(new, changed, key.request_id(), new.issued.issue_time)],
         };
         let issue = Issue {
             series_id: &series.series_id,
             issue_date: content.issue_date,
-            today: today(),
+            today: today(&self.state.clock),
             original_receipt_id: Some(&original.issued.receipt_id),
         };
         match store::issue(&self.state.db, key, issue, build, effects).await? {

@@ -15,7 +15,7 @@ pub use events::event as receipt_event;
 
 use std::sync::Arc;
 
-use motcua_chassis::{ApiError, ServiceKind, audit_query, feed::Feed, identity::Caller};
+use motcua_chassis::{ApiError, ServiceKind, feed::Feed, identity::Caller};
 use motcua_proto::motcua::receipt::v1::{self as pb, receipt_service_server::ReceiptService};
 use prost::Message;
 use sea_orm::DatabaseConnection;
@@ -34,6 +34,8 @@ pub struct ReceiptState {
     pub signing: crate::peers::Signing,
     /// Numbers issued receipts, batching the calls that wait on one series.
     pub numbering: crate::store::numbering::Numbering,
+    /// The time every handler and the signing job read.
+    pub clock: motcua_chassis::clock::Clock,
 }
 
 /// The receipt service's handlers.
@@ -65,8 +67,8 @@ fn decode<T: Message + Default>(bytes: &[u8]) -> Result<T, ApiError> {
 }
 
 /// Today in Asia/Ho_Chi_Minh (UTC+7, no daylight saving), the day receipts are dated by.
-fn today() -> chrono::NaiveDate {
-    motcua_chassis::timestamps::local_date(chrono::Utc::now())
+fn today(clock: &motcua_chassis::clock::Clock) -> chrono::NaiveDate {
+    motcua_chassis::timestamps::local_date(clock.now())
 }
 
 type Reply<T> = Result<Response<T>, Status>;
@@ -165,18 +167,7 @@ impl ReceiptService for ReceiptApi {
     }
 
     async fn watch_events(&self, request: Request<pb::WatchEventsRequest>) -> Reply<WatchStream> {
-        self.watch_events_handler(request.into_inner()).map(Response::new).map_err(status)
-    }
-
-    async fn list_audit_records(
-        &self,
-        request: Request<pb::ListAuditRecordsRequest>,
-    ) -> Reply<pb::ListAuditRecordsResponse> {
-        let page =
-            motcua_chassis::audit::list(&self.state.db, &audit_query!(request.into_inner())).await.map_err(status)?;
-        Ok(Response::new(pb::ListAuditRecordsResponse {
-            audit_records: page.audit_records,
-            next_page_token: page.next_page_token,
-        }))
+        let domain = ServiceKind::Receipt.error_domain();
+        self.state.feed.watch_events(request.get_ref().after_sequence, domain).map(Response::new)
     }
 }

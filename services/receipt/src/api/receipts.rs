@@ -1,6 +1,6 @@
 //! Receipt handlers: issuing one, reading one, listing them, and the citizen's lookup.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use motcua_chassis::{ApiError, idempotency::RequestKey, identity::Caller, paging};
 use motcua_proto::motcua::receipt::v1 as pb;
 use prost::Message;
@@ -38,10 +38,11 @@ pub(super) fn issued(
     number: i64,
     content: &Content,
     correction: Option<&Correction>,
+    issue_time: DateTime<Utc>,
 ) -> Result<Issued, ApiError> {
     let total = content
         .total()
-        .ok_or_else(|| ApiError::invalid("INVALID_ARGUMENT", "content.items", "the total is too large"))?;
+        .ok_or_else(|| ApiError::invalid("TOTAL_TOO_LARGE", "content.items", "the total is too large"))?;
     Ok(Issued {
         receipt_id: uuid::Uuid::new_v4().to_string(),
         series_id: series.series_id.clone(),
@@ -57,7 +58,7 @@ pub(super) fn issued(
         relation: correction.map_or(Relation::Original, |correction| correction.relation),
         original_receipt_id: correction.map(|correction| correction.original_receipt_id.clone()),
         correction_reason: correction.map(|correction| correction.reason.clone()).unwrap_or_default(),
-        issue_time: Utc::now(),
+        issue_time,
     })
 }
 
@@ -85,22 +86,23 @@ impl ReceiptApi {
         let series = self.series_named("series", &request.series).await?;
         caller.check_branch(&series.branch_code)?;
         let mut violations = Violations::default();
-        let content = violations.content("content", series.kind, request.content, today());
+        let content = violations.content("content", series.kind, request.content, today(&self.state.clock));
         if content.as_ref().is_some_and(|content| content.total().is_none()) {
             violations.add("content.items", "the total is too large");
         }
         violations.finish()?;
         let Some(content) = content else { return Err(ApiError::internal("validation passed without content")) };
         let request_id = key.request_id().to_owned();
+        let clock = self.state.clock.clone();
         let order = Order {
             series_id: series.series_id.clone(),
             issue_date: content.issue_date,
-            today: today(),
+            today: today(&self.state.clock),
             key,
-            build: Box::new(move |series: &Series, number: i64| issued(series, number, &content, None)),
+            build: Box::new(move |series: &Series, number: i64| issued(series, number, &content, None, clock.now())),
             effects: Box::new(move |receipt: &Receipt| Effects {
                 response: pb::IssueReceiptResponse { receipt: Some(convert::receipt(receipt)) }.encode_to_vec(),
-                events: vec![events::issued(receipt, None, &request_id)],
+                events: vec![events::issued(receipt, None, &request_id, receipt.issued.issue_time)],
             }),
         };
         match self.state.numbering.issue(order).await? {
@@ -158,8 +160,8 @@ impl ReceiptApi {
         } else {
             violations.name("series", &request.series, "series").map(str::to_owned)
         };
-        let issue_date_from = violations.date("issue_date_from", request.issue_date_from);
-        let issue_date_to = violations.date("issue_date_to", request.issue_date_to);
+        let issue_date_from = violations.date("issue_date_from", request.issue_date_from.as_ref());
+        let issue_date_to = violations.date("issue_date_to", request.issue_date_to.as_ref());
         violations.code("dossier_code", &request.dossier_code, 80, false);
         let kind = match request.kind {
             0 => None,

@@ -65,8 +65,8 @@ impl ReceiptApi {
         request: pb::GetUsageReportRequest,
     ) -> Result<pb::GetUsageReportResponse, ApiError> {
         let mut violations = Violations::default();
-        let start = violations.date("start_date", request.start_date);
-        let end = violations.date("end_date", request.end_date);
+        let start = violations.date("start_date", request.start_date.as_ref());
+        let end = violations.date("end_date", request.end_date.as_ref());
         if start.is_none() && request.start_date.is_none() {
             violations.add("start_date", "required");
         }

@@ -1,6 +1,5 @@
 //! Series handlers: creating, reading, listing and closing series.
 
-use chrono::Utc;
 use motcua_chassis::{ApiError, idempotency::RequestKey, identity::Caller, paging};
 use motcua_proto::motcua::receipt::v1::{self as pb, receipt_event::Payload};
 use prost::Message;
@@ -56,7 +55,7 @@ impl ReceiptApi {
             state: SeriesState::Open,
             last_number: 0,
             last_issue_date: None,
-            create_time: Utc::now(),
+            create_time: self.state.clock.now(),
             close_time: None,
             close_reason: String::new(),
         };
@@ -70,7 +69,12 @@ impl ReceiptApi {
             });
             Effects {
                 response: response.encode_to_vec(),
-                events: vec![events::event(format!("series/{}", series.series_id), key.request_id(), payload)],
+                events: vec![events::event(
+                    format!("series/{}", series.series_id),
+                    key.request_id(),
+                    payload,
+                    self.state.clock.now(),
+                )],
             }
         };
         match store::create(&self.state.db, &key, &new, effects).await? {
@@ -173,10 +177,15 @@ impl ReceiptApi {
             });
             Effects {
                 response: response.encode_to_vec(),
-                events: vec![events::event(format!("series/{}", series.series_id), key.request_id(), payload)],
+                events: vec![events::event(
+                    format!("series/{}", series.series_id),
+                    key.request_id(),
+                    payload,
+                    self.state.clock.now(),
+                )],
             }
         };
-        match store::close(&self.state.db, &key, &series_id, &request.reason, Utc::now(), effects).await? {
+        match store::close(&self.state.db, &key, &series_id, &request.reason, self.state.clock.now(), effects).await? {
             Outcome::Done(series) => {
                 self.state.feed.appended();
                 tracing::info!(series = %series.series_id, last_number = series.last_number, "series closed");

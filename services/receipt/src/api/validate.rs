@@ -1,42 +1,35 @@
-//! Request validation shared by receipt's handlers: each check adds a field violation and never quotes
-//! the offending value (it may be personal data).
+//! Receipt's own request rules (codes, names, payers, contents) on the chassis's validation kit; each
+//! check adds a field violation and never quotes the offending value (it may be personal data).
 
 use chrono::NaiveDate;
-use motcua_chassis::{ApiError, FieldViolation, timestamps};
-use motcua_proto::{
-    google::r#type::Date,
-    motcua::{common::v1 as common, receipt::v1 as pb},
-};
+use motcua_chassis::{ApiError, timestamps, validate};
+use motcua_proto::motcua::{common::v1 as common, receipt::v1 as pb};
 
 use crate::domain::{
     receipt::{AcknowledgedComponent, Acknowledgement, Collector, Content, Item, Payer, PaymentMethod},
     series::ReceiptKind,
 };
 
-/// The longest free text (names, reasons) a request may carry, in characters.
-pub const MAX_TEXT: usize = 500;
-
-/// Collects the violations of one request.
+/// Receipt's request checks: the chassis's kit ([`validate::Violations`]: fields, text, dates, the
+/// error) plus receipt's own rules (codes, names, payers, contents).
 #[derive(Default)]
-pub struct Violations {
-    violations: Vec<FieldViolation>,
+pub struct Violations(validate::Violations);
+
+impl std::ops::Deref for Violations {
+    type Target = validate::Violations;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Violations {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
 }
 
 impl Violations {
-    /// Adds a violation of `field`.
-    pub fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
-        self.violations.push(FieldViolation::new(field, description));
-    }
-
-    /// Free text in `field`: required or not, and at most [`MAX_TEXT`] characters.
-    pub fn text(&mut self, field: &str, text: &str, required: bool) {
-        if required && text.trim().is_empty() {
-            self.add(field, "required");
-        } else if text.chars().count() > MAX_TEXT {
-            self.add(field, format!("at most {MAX_TEXT} characters"));
-        }
-    }
-
     /// A code in `field`: at most `max` printable ASCII characters, required or not.
     pub fn code(&mut self, field: &str, code: &str, max: usize, required: bool) {
         if required && code.is_empty() {
@@ -56,19 +49,6 @@ impl Violations {
                 None
             }
         }
-    }
-
-    /// An optional calendar date in `field`.
-    pub fn date(&mut self, field: &str, date: Option<Date>) -> Option<NaiveDate> {
-        let date = date?;
-        let parsed = u32::try_from(date.month)
-            .ok()
-            .zip(u32::try_from(date.day).ok())
-            .and_then(|(month, day)| NaiveDate::from_ymd_opt(date.year, month, day));
-        if parsed.is_none() {
-            self.add(field, "not a calendar date");
-        }
-        parsed
     }
 
     /// The collector in `field`.
@@ -110,7 +90,8 @@ impl Violations {
                 self.text(&format!("{field}.citizen.full_name"), &citizen.full_name, true);
                 self.text(&format!("{field}.citizen.address"), &citizen.address, false);
                 self.code(&format!("{field}.citizen.phone"), &citizen.phone, 16, false);
-                let date_of_birth = self.date(&format!("{field}.citizen.date_of_birth"), citizen.date_of_birth);
+                let date_of_birth =
+                    self.date(&format!("{field}.citizen.date_of_birth"), citizen.date_of_birth.as_ref());
                 Some(Payer::Citizen {
                     identity_number: citizen.identity_number,
                     full_name: citizen.full_name,
@@ -183,7 +164,7 @@ impl Violations {
                 PaymentMethod::Unspecified
             }
         };
-        let issue_date = self.date(&format!("{field}.issue_date"), content.issue_date).unwrap_or(today);
+        let issue_date = self.date(&format!("{field}.issue_date"), content.issue_date.as_ref()).unwrap_or(today);
         let collector = self.collector(&format!("{field}.collector"), content.collector);
         let acknowledgement = match (content.acknowledgement, fee) {
             (Some(_), true) => {
@@ -251,11 +232,7 @@ impl Violations {
 
     /// INVALID_ARGUMENT with every violation, if there is any.
     pub fn finish(self) -> Result<(), ApiError> {
-        if self.violations.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::InvalidArgument { reason: "INVALID_ARGUMENT", violations: self.violations })
-        }
+        self.0.finish()
     }
 }
 

@@ -160,7 +160,7 @@ mod tests {
             state: SeriesState::Open,
             last_number: 41,
             last_issue_date: NaiveDate::from_ymd_opt(2025, 3, 10),
-            create_time: Utc::now(),
+            create_time: DateTime::from_timestamp(1_741_000_000, 0).expect("a valid time"),
             close_time: None,
             close_reason: String::new(),
         }

@@ -5,8 +5,8 @@
 //!
 //! One task per series leads: it takes what has queued (at most the batch size, one `issue_date`, each
 //! request id once), answers retries of earlier calls from the request log, and in one transaction
-//! takes the numbers, writes the receipts, their events and the responses, a handful of statements
-//! whatever the batch's size, and commits. A request whose receipt cannot be built rolls the batch
+//! takes the numbers, writes the receipts, their events, the responses and each call's audit record,
+//! and commits. A request whose receipt cannot be built rolls the batch
 //! back and is answered alone; the rest go again. A request id that a concurrent call recorded first
 //! rolls the batch back too, and the batch goes again (finding that call's response). A series that
 //! cannot give the whole batch its numbers (closed, nearly exhausted, a date out of order) numbers the
@@ -20,7 +20,9 @@ use std::{
 
 use chrono::NaiveDate;
 use motcua_chassis::{
-    ApiError, feed,
+    ApiError,
+    audit::PendingCall,
+    feed,
     idempotency::{self, RequestKey},
 };
 use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
@@ -81,6 +83,8 @@ struct Waiting {
     /// The calling RPC's span and W3C traceparent: the batch runs in a task of its own.
     span: tracing::Span,
     traceparent: String,
+    /// The call's audit record, which the batch's transaction writes.
+    audit: Option<PendingCall>,
     reply: oneshot::Sender<Answer>,
 }
 
@@ -119,6 +123,7 @@ impl Numbering {
             order,
             span: tracing::Span::current(),
             traceparent: motcua_chassis::grpc_trace::current_traceparent(),
+            audit: PendingCall::current(),
             reply,
         };
         let leads = {
@@ -316,8 +321,8 @@ async fn run(db: &DatabaseConnection, mut batch: Vec<Waiting>) -> Vec<Waiting> {
     }
 }
 
-/// Writes the receipts numbered `first_number`.. for `fresh`, their events and their responses: one
-/// statement each, for the whole batch.
+/// Writes the receipts numbered `first_number`.. for `fresh`, their events and their responses (one
+/// statement each, for the whole batch), and each call's audit record.
 async fn write(
     transaction: &DatabaseTransaction,
     fresh: &[Waiting],
@@ -328,7 +333,7 @@ async fn write(
     for (offset, waiting) in fresh.iter().enumerate() {
         let receipt =
             (waiting.order.build)(series, first_number + offset as i64).map_err(|error| Stop::Build(offset, error))?;
-        issued.push((receipt, waiting.order.key.request_id()));
+        issued.push((receipt, waiting.order.key.request_id(), waiting.traceparent.as_str()));
     }
     let receipts = insert_many(transaction, issued).await?;
     let mut events = Vec::new();
@@ -343,6 +348,11 @@ async fn write(
         fresh.iter().zip(&responses).map(|(waiting, response)| (&waiting.order.key, response.as_slice())).collect();
     if !idempotency::record_many(transaction, &calls).await? {
         return Err(Stop::Raced);
+    }
+    for (waiting, response) in fresh.iter().zip(&responses) {
+        if let Some(call) = &waiting.audit {
+            call.record_in(transaction, response).await?;
+        }
     }
     Ok(receipts)
 }

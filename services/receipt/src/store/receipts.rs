@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use motcua_chassis::{
     ApiError,
     idempotency::{self, Claim, RequestKey},
+    jobs,
 };
 use sea_orm::{
     ActiveValue::{NotSet, Set},
@@ -17,6 +18,7 @@ use super::{
     Effects, Outcome, day_text,
     entities::receipt,
     series::{finish, take_number},
+    signatures::signing_job,
 };
 use crate::domain::{
     receipt::{Corrections, Issued, Receipt, ReceiptState, Relation, Signature, SignatureState},
@@ -218,26 +220,35 @@ async fn find_required(transaction: &DatabaseTransaction, receipt_id: &str) -> R
         .ok_or_else(|| ApiError::not_found(RECEIPT_TYPE, format!("receipts/{receipt_id}")))
 }
 
-/// Stores `issued` with its canonical XML, its digest and a pending signature.
+/// Stores `issued` with its canonical XML, its digest, a pending signature and the job that has it
+/// signed (carrying the current span's trace context, the issuing call's).
 async fn insert(transaction: &DatabaseTransaction, issued: Issued, request_id: &str) -> Result<Receipt, ApiError> {
     let (receipt, row) = new_row(issued, request_id)?;
     receipt::Entity::insert(row).exec_without_returning(transaction).await?;
+    let job = signing_job(&receipt.issued.receipt_id, request_id);
+    jobs::enqueue(transaction, receipt.issued.issue_time, job).await?;
     Ok(receipt)
 }
 
-/// Stores every one of `issued`, each as [`insert`] stores one, in one statement.
+/// Stores every one of `issued` (with its request id and the `traceparent` of the call that issued
+/// it), each as [`insert`] stores one: one statement for the receipts, one for their jobs.
 pub(super) async fn insert_many(
     transaction: &DatabaseTransaction,
-    issued: Vec<(Issued, &str)>,
+    issued: Vec<(Issued, &str, &str)>,
 ) -> Result<Vec<Receipt>, ApiError> {
     let mut receipts = Vec::with_capacity(issued.len());
     let mut rows = Vec::with_capacity(issued.len());
-    for (issued, request_id) in issued {
+    let mut signing_jobs = Vec::with_capacity(issued.len());
+    for (issued, request_id, traceparent) in issued {
         let (receipt, row) = new_row(issued, request_id)?;
+        signing_jobs.push((signing_job(&receipt.issued.receipt_id, request_id), traceparent.to_owned()));
         receipts.push(receipt);
         rows.push(row);
     }
+    let Some(first) = receipts.first() else { return Ok(receipts) };
+    let now = first.issued.issue_time;
     receipt::Entity::insert_many(rows).exec_without_returning(transaction).await?;
+    jobs::enqueue_many(transaction, now, signing_jobs).await?;
     Ok(receipts)
 }
 

@@ -1,17 +1,33 @@
-//! The signing job's side of receipts: the pending signatures that are due, leased to one replica at a
-//! time, and the outcome of each attempt (with its event, in the same transaction).
+//! The signing job's side of receipts: the job each issued receipt gets, the receipt it signs, and the
+//! outcome of each attempt (with its event, in the same transaction).
 
 use chrono::{DateTime, Utc};
 use motcua_chassis::{
     ApiError,
     feed::{self, NewEvent},
+    jobs::NewJob,
 };
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
 
 use super::entities::receipt;
 use crate::domain::receipt::SignatureState;
 
-/// A receipt whose signature is due.
+/// The kind of the job that has a receipt signed.
+pub const SIGN: &str = "receipt.sign";
+
+/// The signing job of receipt `receipt_id`, issued by the call `request_id`: one job per receipt, so
+/// each is retried, dead-lettered and retried by an operator on its own, and its span links to the
+/// call that issued it.
+pub fn signing_job(receipt_id: &str, request_id: &str) -> NewJob {
+    NewJob {
+        kind: SIGN,
+        subject: format!("receipts/{receipt_id}"),
+        payload: Vec::new(),
+        request_id: request_id.to_owned(),
+    }
+}
+
+/// A receipt whose signature is still to be made.
 #[derive(Debug, Clone)]
 pub struct DueSignature {
     /// The receipt's id.
@@ -28,49 +44,30 @@ pub struct DueSignature {
     pub attempts: i32,
 }
 
-/// Up to `limit` pending signatures due at `now`, each leased until `lease_until` so that another
-/// replica's job leaves it alone meanwhile.
-pub async fn lease_due(
-    db: &DatabaseConnection,
-    now: DateTime<Utc>,
-    lease_until: DateTime<Utc>,
-    limit: u64,
-) -> Result<Vec<DueSignature>, ApiError> {
-    let candidates = receipt::Entity::find()
-        .filter(receipt::Column::SignatureState.eq(SignatureState::Pending as i16))
-        .filter(receipt::Column::NextSignAt.lte(now))
-        .order_by_asc(receipt::Column::NextSignAt)
-        .limit(limit)
-        .all(db)
-        .await?;
-    let mut leased = Vec::with_capacity(candidates.len());
-    for row in candidates {
-        let taken = receipt::Entity::update_many()
-            .col_expr(receipt::Column::NextSignAt, lease_until.into())
-            .filter(receipt::Column::Id.eq(row.id))
-            .filter(receipt::Column::SignatureState.eq(SignatureState::Pending as i16))
-            .filter(receipt::Column::NextSignAt.eq(row.next_sign_at))
-            .exec(db)
-            .await?
-            .rows_affected;
-        if taken == 0 {
-            continue;
-        }
-        let issued = super::receipts::decode(&row)?.issued;
-        leased.push(DueSignature {
-            receipt_id: row.receipt_id,
-            branch_code: row.branch_code,
-            request_id: row.request_id,
-            officer_id: issued.content.collector.officer_id,
-            xml: row.xml.into_bytes(),
-            attempts: row.sign_attempts,
-        });
-    }
-    Ok(leased)
+/// Receipt `receipt_id` if it is not signed yet (pending, or refused before and retried by an
+/// operator); `None` when it is signed already or unknown.
+pub async fn unsigned(db: &DatabaseConnection, receipt_id: &str) -> Result<Option<DueSignature>, ApiError> {
+    let Some(row) = receipt::Entity::find()
+        .filter(receipt::Column::ReceiptId.eq(receipt_id))
+        .filter(receipt::Column::SignatureState.ne(SignatureState::Signed as i16))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let issued = super::receipts::decode(&row)?.issued;
+    Ok(Some(DueSignature {
+        receipt_id: row.receipt_id,
+        branch_code: row.branch_code,
+        request_id: row.request_id,
+        officer_id: issued.content.collector.officer_id,
+        xml: row.xml.into_bytes(),
+        attempts: row.sign_attempts,
+    }))
 }
 
 /// Records a signature made by signing, and its event; false when the receipt was signed already
-/// (by another replica's job).
+/// (by an earlier attempt whose job outcome was lost).
 pub async fn record_signed(
     db: &DatabaseConnection,
     receipt_id: &str,
@@ -89,7 +86,7 @@ pub async fn record_signed(
         .col_expr(receipt::Column::SignAttempts, attempts.into())
         .col_expr(receipt::Column::SignLastError, String::new().into())
         .filter(receipt::Column::ReceiptId.eq(receipt_id))
-        .filter(receipt::Column::SignatureState.eq(SignatureState::Pending as i16))
+        .filter(receipt::Column::SignatureState.ne(SignatureState::Signed as i16))
         .exec(&transaction)
         .await?
         .rows_affected;
@@ -102,13 +99,13 @@ pub async fn record_signed(
     Ok(true)
 }
 
-/// Records a failed attempt: retried at `next_attempt`, or refused for good when `refused`.
+/// Records a failed attempt on the receipt, so that reading it says why it is not signed yet: still
+/// pending, or refused for good when `refused`. The job keeps the schedule of the next attempt.
 pub async fn record_failure(
     db: &DatabaseConnection,
     receipt_id: &str,
     attempts: i32,
     reason: &str,
-    next_attempt: DateTime<Utc>,
     refused: bool,
 ) -> Result<(), ApiError> {
     let state = if refused { SignatureState::Refused } else { SignatureState::Pending };
@@ -116,9 +113,8 @@ pub async fn record_failure(
         .col_expr(receipt::Column::SignatureState, (state as i16).into())
         .col_expr(receipt::Column::SignAttempts, attempts.into())
         .col_expr(receipt::Column::SignLastError, reason.into())
-        .col_expr(receipt::Column::NextSignAt, next_attempt.into())
         .filter(receipt::Column::ReceiptId.eq(receipt_id))
-        .filter(receipt::Column::SignatureState.eq(SignatureState::Pending as i16))
+        .filter(receipt::Column::SignatureState.ne(SignatureState::Signed as i16))
         .exec(db)
         .await?;
     Ok(())

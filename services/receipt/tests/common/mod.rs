@@ -5,7 +5,6 @@
 
 use motcua_chassis::{
     ServiceConfig, ServiceKind,
-    config::ENV_RECEIPT_SIGNING_URL,
     server::RunningServer,
     testing::{TestDatabase, start_service_with},
 };
@@ -13,6 +12,7 @@ use motcua_proto::motcua::{
     common::v1::{Applicant, Citizen, Money, applicant::Kind},
     receipt::v1::{self as pb, receipt_service_client::ReceiptServiceClient},
 };
+use motcua_receipt::settings::ENV_RECEIPT_SIGNING_URL;
 use tonic::transport::Channel;
 
 pub type Client = ReceiptServiceClient<Channel>;
@@ -34,14 +34,17 @@ pub async fn client(addr: std::net::SocketAddr) -> Client {
 pub fn request_id() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+    let nanos = std::time::SystemTime::from(motcua_chassis::clock::Clock::system().now())
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
     format!("{nanos:x}-{:x}-{:x}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
 /// The current year in Asia/Ho_Chi_Minh, the year of series that issue today.
 pub fn this_year() -> i32 {
     use chrono::Datelike;
-    (chrono::Utc::now() + chrono::Duration::hours(7)).year()
+    (motcua_chassis::clock::Clock::system().now() + chrono::Duration::hours(7)).year()
 }
 
 pub const PAYER_NAME: &str = "Nguyễn Thị Hương";

@@ -20,7 +20,6 @@ pub const AUDIT: Classification = &[
     ("ExportReport", NotRecorded),
     ("GetIngestionStatus", NotRecorded),
     ("RebuildProjections", Mutation),
-    ("ListAuditRecords", NotRecorded),
 ];
 
 impl AuditFacts<Trail> for pb::RebuildProjectionsRequest {

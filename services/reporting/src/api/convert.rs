@@ -1,7 +1,7 @@
 //! Conversions between reporting's domain and its protobuf messages, and the reading of requests'
 //! periods and filters.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use motcua_chassis::{ApiError, FieldViolation};
 use motcua_proto::{
     google::r#type::Date,
@@ -19,7 +19,7 @@ use crate::{
 
 /// The protobuf date of `day`.
 pub fn date(day: NaiveDate) -> Date {
-    Date { year: day.year(), month: day.month() as i32, day: day.day() as i32 }
+    motcua_chassis::validate::date_to_proto(day)
 }
 
 /// Reads a request's period (field `field`) as its first and last day.
@@ -48,11 +48,9 @@ pub fn period(period: Option<&pb::Period>, field: &str) -> Result<(NaiveDate, Na
 
 fn day(date: Option<&Date>, field: &str) -> Result<Option<NaiveDate>, ApiError> {
     let Some(date) = date else { return Ok(None) };
-    let valid = u32::try_from(date.month)
-        .ok()
-        .zip(u32::try_from(date.day).ok())
-        .and_then(|(month, day)| NaiveDate::from_ymd_opt(date.year, month, day));
-    valid.map(Some).ok_or_else(|| ApiError::invalid("INVALID_PERIOD", field, "not a calendar date"))
+    motcua_chassis::validate::date_from_proto(date)
+        .map(Some)
+        .ok_or_else(|| ApiError::invalid("INVALID_PERIOD", field, "not a calendar date"))
 }
 
 /// Reads the dimension filters every query shares.

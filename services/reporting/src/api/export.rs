@@ -228,7 +228,7 @@ async fn branches(
     for (branch_code, totals) in state.totals_by_branch(first, last, filter).await? {
         let rates = totals.rates();
         let score = index::compute(&totals, &state.weights).score;
-        let mut fields = vec![branch_code.clone(), state.branch_name(&branch_code).await];
+        let mut fields = vec![branch_code.clone(), state.branch_names.name(&branch_code).await];
         fields.extend(counter_fields(&totals));
         for value in [
             rates.on_time_percent,

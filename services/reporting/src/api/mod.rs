@@ -7,12 +7,11 @@ mod export;
 
 use std::{collections::BTreeMap, sync::Arc};
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use motcua_chassis::{ApiError, ServiceKind, identity::Caller, paging, timestamps};
-use motcua_proto::motcua::{
-    intake::v1::ListBranchesRequest, reporting::v1 as pb, reporting::v1::reporting_service_server::ReportingService,
-};
-use tokio::sync::RwLock;
+use motcua_proto::motcua::reporting::v1::{self as pb, reporting_service_server::ReportingService};
+use prost::Message as _;
+use sea_orm::TransactionTrait as _;
 use tonic::{Request, Response, Status};
 
 use crate::{
@@ -32,7 +31,7 @@ pub struct ReportingState {
     pub jobs: Arc<Jobs>,
     pub weights: Weights,
     /// Branch names by code, as intake's catalogue last gave them.
-    pub branch_names: RwLock<BTreeMap<String, String>>,
+    pub branch_names: crate::branch_names::BranchNames,
     /// The time "now" counters are measured at (manual in tests that need fixed dates).
     pub clock: motcua_chassis::clock::Clock,
 }
@@ -95,29 +94,6 @@ impl ReportingState {
     async fn data_time(&self) -> Result<Option<prost_types::Timestamp>, ApiError> {
         let rows = cursors::read_all(&self.jobs.db).await.map_err(database)?;
         Ok(rows.iter().filter_map(|row| row.last_event_ms).max().and_then(timestamp))
-    }
-
-    /// The branch names, asked of intake when not known yet; empty while intake cannot answer.
-    async fn branch_name(&self, branch_code: &str) -> String {
-        if let Some(name) = self.branch_names.read().await.get(branch_code) {
-            return name.clone();
-        }
-        let mut names = self.branch_names.write().await;
-        let mut client = self.jobs.sources.intake.clone();
-        let mut page_token = String::new();
-        loop {
-            let request = ListBranchesRequest { page_size: 1000, page_token: page_token.clone() };
-            let Ok(response) = client.list_branches(request).await else { break };
-            let response = response.into_inner();
-            for branch in response.branches {
-                names.insert(branch.branch_code, branch.display_name);
-            }
-            if response.next_page_token.is_empty() {
-                break;
-            }
-            page_token = response.next_page_token;
-        }
-        names.get(branch_code).cloned().unwrap_or_default()
     }
 }
 
@@ -228,7 +204,7 @@ impl ReportingService for ReportingApi {
                 let score = index::compute(&totals, &self.state.weights).score;
                 rows.push(BranchRow {
                     stats: pb::BranchStats {
-                        branch_name: self.state.branch_name(&branch_code).await,
+                        branch_name: self.state.branch_names.name(&branch_code).await,
                         branch_code,
                         counters: Some(convert::counters(&totals)),
                         rates: Some(convert::rates(&totals.rates())),
@@ -303,7 +279,7 @@ impl ReportingService for ReportingApi {
     ) -> Reply<pb::GetIngestionStatusResponse> {
         let result = async {
             let rows = cursors::read_all(&self.state.jobs.db).await.map_err(database)?;
-            let now = Utc::now().timestamp_millis();
+            let now = crate::jobs::now_ms();
             let mut feeds = Vec::new();
             for feed in FeedName::ALL {
                 let Some(row) = rows.iter().find(|row| row.feed == feed.as_str()) else { continue };
@@ -330,7 +306,8 @@ impl ReportingService for ReportingApi {
                 });
             }
             let rebuild = rebuilds::latest(&self.state.jobs.db).await.map_err(database)?.map(|row| rebuild(&row));
-            Ok(pb::GetIngestionStatusResponse { feeds, rebuild })
+            let branch_names = Some(self.state.branch_names.status().await);
+            Ok(pb::GetIngestionStatusResponse { feeds, rebuild, branch_names })
         };
         result.await.map(Response::new).map_err(status)
     }
@@ -349,41 +326,33 @@ impl ReportingService for ReportingApi {
             if let Some(existing) = rebuilds::by_request(db, &request.request_id).await.map_err(database)? {
                 return Ok(pb::RebuildProjectionsResponse { rebuild: Some(rebuild(&existing)) });
             }
-            let now = Utc::now().timestamp_millis();
+            let now = crate::jobs::now_ms();
             rebuilds::abandon_stale(db, now - 120_000, now).await.map_err(database)?;
             if let Some(running) = rebuilds::running(db).await.map_err(database)? {
                 return Err(in_progress(&running));
             }
             let rebuild_id = uuid::Uuid::new_v4().to_string();
-            if let Err(error) = rebuilds::insert(db, &rebuild_id, &request.request_id, now).await {
+            // The rebuild's row and the call's audit record commit together.
+            let transaction = db.begin().await.map_err(database)?;
+            if let Err(error) = rebuilds::insert(&transaction, &rebuild_id, &request.request_id, now).await {
+                let _ = transaction.rollback().await;
                 // Another replica started one since the check above.
                 return Err(match rebuilds::running(db).await.map_err(database)? {
                     Some(running) => in_progress(&running),
                     None => database(error),
                 });
             }
-            tokio::spawn(jobs::rebuild(self.state.jobs.clone(), rebuild_id.clone()));
-            let started = rebuilds::by_request(db, &request.request_id)
+            let started = rebuilds::by_request(&transaction, &request.request_id)
                 .await
                 .map_err(database)?
                 .ok_or_else(|| ApiError::internal("the rebuild just recorded is missing"))?;
-            Ok(pb::RebuildProjectionsResponse { rebuild: Some(rebuild(&started)) })
+            let answer = pb::RebuildProjectionsResponse { rebuild: Some(rebuild(&started)) };
+            motcua_chassis::audit::record_in(&transaction, &answer.encode_to_vec()).await.map_err(database)?;
+            transaction.commit().await.map_err(database)?;
+            tokio::spawn(jobs::rebuild(self.state.jobs.clone(), rebuild_id));
+            Ok(answer)
         };
         result.await.map(|answer| Response::new(note.answered(answer))).map_err(status)
-    }
-
-    async fn list_audit_records(
-        &self,
-        request: Request<pb::ListAuditRecordsRequest>,
-    ) -> Reply<pb::ListAuditRecordsResponse> {
-        let page =
-            motcua_chassis::audit::list(&self.state.jobs.db, &motcua_chassis::audit_query!(request.into_inner()))
-                .await
-                .map_err(status)?;
-        Ok(Response::new(pb::ListAuditRecordsResponse {
-            audit_records: page.audit_records,
-            next_page_token: page.next_page_token,
-        }))
     }
 }
 

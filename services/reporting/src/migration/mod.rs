@@ -4,6 +4,7 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 mod m20261201_000001_rollups;
 mod m20261202_000002_audit_trail;
+mod m20261209_000003_jobs;
 
 /// The reporting service's migrator.
 pub struct Migrator;
@@ -11,6 +12,10 @@ pub struct Migrator;
 #[sea_orm_migration::async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261201_000001_rollups::Migration), Box::new(m20261202_000002_audit_trail::Migration)]
+        vec![
+            Box::new(m20261201_000001_rollups::Migration),
+            Box::new(m20261202_000002_audit_trail::Migration),
+            Box::new(m20261209_000003_jobs::Migration),
+        ]
     }
 }

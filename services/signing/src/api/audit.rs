@@ -39,8 +39,6 @@ pub const AUDIT: Classification = &[
     ("GetTile", NotRecorded),
     // Events carry ids and times, never personal data.
     ("WatchEvents", NotRecorded),
-    // The trail names identities and resources.
-    ("ListAuditRecords", NotRecorded),
 ];
 
 fn signature(note: &AuditNote, signature: Option<&pb::Signature>) {

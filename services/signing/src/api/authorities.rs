@@ -116,7 +116,7 @@ pub(super) async fn create(
             Some(issuer_of(state, &transaction, &parent).await?)
         }
     };
-    let now = super::now();
+    let now = super::now(&state.clock);
     let new = NewCertificate {
         subject_kind: SubjectKind::Authority,
         holder_id: &request.authority_id,
@@ -188,7 +188,7 @@ pub(crate) async fn issuer_of(
         .await
         .map_err(db_status)?
         .ok_or_else(|| status(ApiError::internal("an authority's certificate is missing")))?;
-    let now = super::now();
+    let now = super::now(&state.clock);
     if !issuing::is_active(&row, now) {
         return Err(status(ApiError::FailedPrecondition {
             reason: "CERTIFICATE_NOT_ACTIVE",

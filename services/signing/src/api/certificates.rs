@@ -107,7 +107,7 @@ pub(super) async fn create(
         return Err(status(ApiError::invalid("INVALID_CERTIFICATE", "branch_code", "must be the issuer's branch")));
     }
     let issuer = issuer_of(state, &transaction, &authority).await?;
-    let now = super::now();
+    let now = super::now(&state.clock);
     let new = NewCertificate {
         subject_kind: kind,
         holder_id: &holder_id,
@@ -162,7 +162,7 @@ pub(super) async fn get(state: &State, request: pb::GetCertificateRequest) -> Re
         .map_err(db_status)?
         .ok_or_else(|| status(ApiError::not_found(CERTIFICATE_TYPE, request.name.clone())))?;
     let chain_pem = chain_pem_of(&state.db, &row).await?;
-    Ok(certificate_to_proto(&row, chain_pem, Utc::now()))
+    Ok(certificate_to_proto(&row, chain_pem, state.clock.now()))
 }
 
 pub(super) async fn list(
@@ -212,7 +212,7 @@ pub(super) async fn list(
         .map_err(status)?
         .map(|position| parse_position(&position))
         .transpose()?;
-    let now = super::now();
+    let now = super::now(&state.clock);
     // The state depends on the clock, so it is filtered here; pages are read until full.
     let mut page = Vec::new();
     let mut cursor = after;

@@ -108,7 +108,7 @@ fn imported_row(
     new: &NewCertificate<'_>,
 ) -> Result<(certificate::Model, Option<Arc<HeldKey>>), Status> {
     let der = certificate.to_der().map_err(internal)?;
-    let row = issuing::row_of_certificate(certificate, &der, new, super::now())?;
+    let row = issuing::row_of_certificate(certificate, &der, new, super::now(&state.clock))?;
     let row = certificate::Model { imported: true, ..row };
     Ok(match key {
         None => (row, None),
@@ -209,7 +209,7 @@ pub(super) async fn import_authority(
         }));
     }
     pki::insert_certificate(&transaction, row.clone()).await.map_err(db_status)?;
-    let now = super::now();
+    let now = super::now(&state.clock);
     let mut authority_row = authority::Model {
         authority_id: request.authority_id.clone(),
         kind: kind as i16,
@@ -301,8 +301,9 @@ pub(super) async fn import_certificate(
         state.keys.remember(&row.certificate_id, held_key);
     }
     let chain_pem = chain_pem_of(&transaction, &row).await?;
-    let response =
-        pb::ImportCertificateResponse { certificate: Some(certificate_to_proto(&row, chain_pem, super::now())) };
+    let response = pb::ImportCertificateResponse {
+        certificate: Some(certificate_to_proto(&row, chain_pem, super::now(&state.clock))),
+    };
     let event = Payload::CertificateIssued(pb::CertificateIssued {
         certificate: certificate_name(&row.certificate_id),
         issuer: authority_name(&issuer_id),

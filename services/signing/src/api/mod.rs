@@ -6,7 +6,6 @@ pub mod audit;
 mod authorities;
 mod certificates;
 mod convert;
-mod events;
 mod imports;
 mod issuing;
 mod log;
@@ -21,6 +20,8 @@ use motcua_chassis::{ApiError, ServiceKind, feed::Feed};
 use motcua_proto::motcua::signing::v1::{self as pb, signing_service_server::SigningService};
 use sea_orm::{DatabaseConnection, DbErr};
 use tonic::{Request, Response, Status, codegen::BoxStream};
+
+use motcua_chassis::clock::Clock;
 
 use crate::{keys::KeyRing, settings::SigningSettings, transparency::TransparencyLog};
 
@@ -37,6 +38,8 @@ pub(crate) struct State {
     pub feed: Feed,
     pub log: Arc<TransparencyLog>,
     pub settings: SigningSettings,
+    /// The time every handler reads.
+    pub clock: Clock,
 }
 
 impl SigningApi {
@@ -47,14 +50,15 @@ impl SigningApi {
         feed: Feed,
         log: Arc<TransparencyLog>,
         settings: SigningSettings,
+        clock: Clock,
     ) -> Self {
-        Self { state: Arc::new(State { db, keys, feed, log, settings }) }
+        Self { state: Arc::new(State { db, keys, feed, log, settings, clock }) }
     }
 }
 
 /// Now, to the microsecond: what both databases keep, so a stored time reads back equal.
-pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
-    let now = chrono::Utc::now();
+pub(crate) fn now(clock: &Clock) -> chrono::DateTime<chrono::Utc> {
+    let now = clock.now();
     chrono::DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
 }
 
@@ -219,20 +223,8 @@ impl SigningService for SigningApi {
         &self,
         request: Request<pb::WatchEventsRequest>,
     ) -> Result<Response<BoxStream<pb::SigningEvent>>, Status> {
-        events::watch(&self.state, request.into_inner()).map(Response::new)
-    }
-
-    async fn list_audit_records(
-        &self,
-        request: Request<pb::ListAuditRecordsRequest>,
-    ) -> Result<Response<pb::ListAuditRecordsResponse>, Status> {
-        let page = motcua_chassis::audit::list(&self.state.db, &motcua_chassis::audit_query!(request.into_inner()))
-            .await
-            .map_err(status)?;
-        Ok(Response::new(pb::ListAuditRecordsResponse {
-            audit_records: page.audit_records,
-            next_page_token: page.next_page_token,
-        }))
+        let domain = ServiceKind::Signing.error_domain();
+        self.state.feed.watch_events(request.get_ref().after_sequence, domain).map(Response::new)
     }
 }
 
@@ -275,7 +267,7 @@ pub(crate) async fn finish_claimed<R: prost::Message>(
     motcua_chassis::feed::append(
         &transaction,
         motcua_chassis::feed::NewEvent {
-            occur_time: chrono::Utc::now(),
+            occur_time: state.clock.now(),
             subject,
             request_id: key.request_id().to_owned(),
             event_type: event_type.to_owned(),

@@ -198,7 +198,7 @@ pub(super) async fn verify(
         }
         _ => (pb::SignatureKind::Unspecified, 0),
     };
-    let now = Utc::now();
+    let now = state.clock.now();
     Ok(pb::VerifySignatureResponse {
         valid: outcome.failure.is_none(),
         failure: outcome.failure.map_or(0, |failure| failure as i32),

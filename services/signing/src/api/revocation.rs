@@ -1,7 +1,6 @@
 //! Revocation and CRLs: revoking a certificate with a reason (a leaf of the log, and a new signed CRL
 //! of its issuer, in one transaction), and serving an authority's CRLs.
 
-use chrono::Utc;
 use motcua_chassis::{ApiError, FieldViolation, idempotency::RequestKey, timestamps};
 use motcua_proto::motcua::signing::v1::{self as pb, signing_event::Payload};
 use prost::Message;
@@ -57,7 +56,7 @@ pub(super) async fn revoke(
         .ok()
         .and_then(|bytes| bytes.try_into().ok())
         .ok_or_else(|| internal("a certificate id is not a SHA-256"))?;
-    let revoked_at = super::now();
+    let revoked_at = super::now(&state.clock);
     let entry = LogEntry {
         kind: EntryKind::Revocation,
         document_sha256: None,
@@ -99,7 +98,7 @@ pub(super) async fn revoke(
         .ok_or_else(|| internal("the revoked certificate vanished"))?;
     let chain_pem = chain_pem_of(&transaction, &row).await?;
     let response =
-        pb::RevokeCertificateResponse { certificate: Some(certificate_to_proto(&row, chain_pem, Utc::now())) };
+        pb::RevokeCertificateResponse { certificate: Some(certificate_to_proto(&row, chain_pem, state.clock.now())) };
     let event = Payload::CertificateRevoked(pb::CertificateRevoked {
         certificate: certificate_name(&certificate_id),
         subject_kind: i32::from(row.subject_kind),

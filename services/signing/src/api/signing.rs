@@ -5,7 +5,7 @@
 use std::time::SystemTime;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
-use motcua_chassis::{ApiError, FieldViolation, idempotency::RequestKey, identity::Caller, timestamps};
+use motcua_chassis::{ApiError, FieldViolation, clock::Clock, idempotency::RequestKey, identity::Caller, timestamps};
 use motcua_proto::motcua::signing::v1::{self as pb, seal_request, sign_request, signing_event::Payload};
 use prost::Message;
 use sea_orm::DatabaseTransaction;
@@ -50,8 +50,8 @@ fn not_active(subject: String, description: &str) -> Status {
 }
 
 /// The signing time: now, to the second, as the CMS signingTime attribute (UTCTime) carries it.
-fn signing_time() -> DateTime<Utc> {
-    let now = Utc::now();
+fn signing_time(clock: &Clock) -> DateTime<Utc> {
+    let now = clock.now();
     now.duration_trunc(TimeDelta::seconds(1)).unwrap_or(now)
 }
 
@@ -64,7 +64,7 @@ async fn active_certificate(
     role: Option<SignerRole>,
     named: Option<&str>,
 ) -> Result<Option<certificate::Model>, Status> {
-    let now = Utc::now();
+    let now = state.clock.now();
     let rows = pki::certificates_of_holder(&state.db, holder_id, kind.number()).await.map_err(db_status)?;
     Ok(rows.into_iter().find(|row| {
         named.is_none_or(|named| row.certificate_id == named)
@@ -159,7 +159,7 @@ pub(super) async fn sign(state: &State, caller: &Caller, request: pb::SignReques
         not_active(certificate_name(&row.certificate_id), "signing holds no key for this certificate")
     })?;
     let crl_number = crl_number_of(state, &row).await?;
-    let sign_time = signing_time();
+    let sign_time = signing_time(&state.clock);
     let cms_der = cms_signature(&signer, &chain, &document_sha256, sign_time)?;
     let entry = LogEntry {
         kind: EntryKind::Signature,
@@ -192,7 +192,7 @@ pub(super) async fn sign(state: &State, caller: &Caller, request: pb::SignReques
         sign_time,
         check_state: pb::CertificateState::Active as i16,
         check_crl_number: crl_number,
-        check_time: super::now(),
+        check_time: super::now(&state.clock),
         log_index,
     };
     signatures::insert(&transaction, record.clone()).await.map_err(db_status)?;
@@ -304,7 +304,7 @@ pub(super) async fn seal(state: &State, caller: &Caller, request: pb::SealReques
     let signer = issuing::open_signer(state, seal_row.clone())?
         .ok_or_else(|| not_active(certificate_name(&seal_row.certificate_id), "signing holds no key for the seal"))?;
     let crl_number = crl_number_of(state, &seal_row).await?;
-    let sign_time = signing_time();
+    let sign_time = signing_time(&state.clock);
     let cms_der = cms_signature(&signer, &chain, &document_sha256, sign_time)?;
     let entry = LogEntry {
         kind: EntryKind::Seal,
@@ -345,7 +345,7 @@ pub(super) async fn seal(state: &State, caller: &Caller, request: pb::SealReques
         sign_time,
         check_state: pb::CertificateState::Active as i16,
         check_crl_number: crl_number,
-        check_time: super::now(),
+        check_time: super::now(&state.clock),
         log_index,
     };
     signatures::insert(&transaction, record.clone()).await.map_err(db_status)?;

@@ -115,7 +115,7 @@ mod tests {
             document_sha256: None,
             signature_sha256: None,
             certificate_sha256: [3; 32],
-            time: Utc::now(),
+            time: DateTime::from_timestamp(1_740_790_923, 0).expect("a valid time"),
         };
         let text = String::from_utf8(entry.to_leaf_data()).expect("utf-8");
         assert!(text.contains("\nrevocation\n-\n-\n"));

@@ -2,6 +2,7 @@
 
 mod m20261125_000001_signing;
 mod m20261202_000002_audit_trail;
+mod m20261209_000003_jobs;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -11,6 +12,10 @@ pub struct Migrator;
 #[sea_orm_migration::async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261125_000001_signing::Migration), Box::new(m20261202_000002_audit_trail::Migration)]
+        vec![
+            Box::new(m20261125_000001_signing::Migration),
+            Box::new(m20261202_000002_audit_trail::Migration),
+            Box::new(m20261209_000003_jobs::Migration),
+        ]
     }
 }

@@ -11,12 +11,12 @@ use std::{net::SocketAddr, time::Duration};
 
 use motcua_chassis::{
     ServiceConfig, ServiceKind,
-    config::ENV_SIGNING_KEY_ENCRYPTION_SECRET,
     server::RunningServer,
     testing::{TestDatabase, start_service_with},
 };
 use motcua_proto::motcua::signing::v1::{self as pb, signing_service_client::SigningServiceClient};
 use motcua_signing::Signing;
+use motcua_signing::settings::ENV_SIGNING_KEY_ENCRYPTION_SECRET;
 use tonic::transport::Channel;
 use tonic_types::StatusExt;
 

@@ -11,7 +11,10 @@ use motcua_proto::motcua::{
 pub const PROCEDURE: &str = "1.012822";
 
 pub fn id(label: &str) -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+    let nanos = std::time::SystemTime::from(motcua_chassis::clock::Clock::system().now())
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
     format!("{label}-{nanos:x}")
 }
 

@@ -680,6 +680,6 @@ async fn wait_for_reporting(reporting: &mut ReportingServiceClient<GrpcChannel>)
 /// Today in Asia/Ho_Chi_Minh.
 fn local_today() -> Date {
     use chrono::Datelike;
-    let day = timestamps::local_date(chrono::Utc::now());
+    let day = timestamps::local_date(motcua_chassis::clock::Clock::system().now());
     Date { year: day.year(), month: day.month() as i32, day: day.day() as i32 }
 }

@@ -143,7 +143,10 @@ pub fn free_loopback_address() -> std::net::SocketAddr {
 }
 
 fn unique_suffix() -> u128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos()
+    std::time::SystemTime::from(motcua_chassis::clock::Clock::system().now())
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos()
 }
 
 /// Retries `attempt` every 50 ms until it holds, for at most 20 s: for what a file watcher applies

@@ -1,0 +1,58 @@
+//! Receipt's own settings, read from its `MOTCUA_RECEIPT_*` variables (declared here, once), with
+//! defaults that run on one machine.
+
+use motcua_chassis::ServiceConfig;
+use sea_orm::DbBackend;
+
+use crate::store::numbering;
+
+motcua_chassis::variables! {
+    /// The variables only receipt reads.
+    pub const VARIABLES = [
+        ENV_RECEIPT_SIGNING_URL {
+            name: "MOTCUA_RECEIPT_SIGNING_URL",
+            default: "http://127.0.0.1:50052",
+            secret: false,
+            description: "receipt: URL of the signing service (every receipt is signed there, retried while it is down)",
+        },
+        ENV_RECEIPT_NUMBER_BATCH {
+            name: "MOTCUA_RECEIPT_NUMBER_BATCH",
+            default: "<64 on SQLite, 1 on PostgreSQL>",
+            secret: false,
+            description: "receipt: at most this many concurrent receipts of one series share a transaction and one counter update (1 to 1000; 1 turns batching off)",
+        },
+    ];
+}
+
+/// What receipt needs beyond the chassis's configuration.
+#[derive(Debug, Clone)]
+pub struct ReceiptSettings {
+    /// Where the signing service listens.
+    pub signing_url: String,
+    /// How many concurrent receipts of one series share a numbering transaction.
+    pub number_batch: usize,
+}
+
+impl ReceiptSettings {
+    /// The settings of `config` on a database of `backend` (the batch's default depends on it); a
+    /// batch outside 1 to [`numbering::MAX_BATCH`] stops start-up.
+    pub fn from_config(config: &ServiceConfig, backend: DbBackend) -> anyhow::Result<Self> {
+        let number_batch = match config.variable(ENV_RECEIPT_NUMBER_BATCH) {
+            None => numbering::default_batch(backend),
+            Some(value) => {
+                value.parse::<usize>().ok().filter(|batch| (1..=numbering::MAX_BATCH).contains(batch)).ok_or_else(
+                    || {
+                        anyhow::anyhow!(
+                            "{ENV_RECEIPT_NUMBER_BATCH} must be a whole number from 1 to {}, not {value:?}",
+                            numbering::MAX_BATCH
+                        )
+                    },
+                )?
+            }
+        };
+        Ok(Self {
+            signing_url: config.variable_or_default(VARIABLES, ENV_RECEIPT_SIGNING_URL).to_owned(),
+            number_batch,
+        })
+    }
+}
