@@ -7,7 +7,9 @@ mod catalogue;
 pub mod convert;
 mod documents;
 mod dossiers;
+mod feedback;
 mod moves;
+mod processing;
 mod results;
 mod validate;
 

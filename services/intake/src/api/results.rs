@@ -71,33 +71,18 @@ impl IntakeApi {
             signature: signature.name,
             log_index: signature.log_index,
         };
-        let common = MoveRequest::new(
-            "ResolveDossier",
-            body,
-            request.request_id,
-            request.name,
-            request.actor,
-            request.reason,
-            false,
-        );
-        self.make_move(
-            &caller,
-            common,
-            Violations::default(),
-            command,
-            |dossier, _| pb::ResolveDossierResponse { dossier: Some(dossier) },
-            |dossier, from_status| {
-                Payload::ResultSigned(pb::ResultSigned {
-                    dossier: Some(convert::facts(dossier, from_status)),
-                    officer_signature: dossier
-                        .result
-                        .as_ref()
-                        .map(|result| result.officer_signature.clone())
-                        .unwrap_or_default(),
-                    electronic: dossier.result.as_ref().is_some_and(|result| result.electronic),
-                })
-            },
-        )
+        let common = MoveRequest::of(&request);
+        self.make_move(&caller, common, Violations::default(), command, |moved, facts| {
+            Payload::ResultSigned(pb::ResultSigned {
+                dossier: facts,
+                officer_signature: dossier
+                    .result
+                    .as_ref()
+                    .map(|result| result.officer_signature.clone())
+                    .unwrap_or_default(),
+                electronic: moved.result.as_ref().is_some_and(|result| result.electronic),
+            })
+        })
         .await
     }
 
@@ -125,32 +110,17 @@ impl IntakeApi {
             )
             .await?;
         let command = Command::Approve { seal: seal.name, log_index: seal.log_index };
-        let common = MoveRequest::new(
-            "ApproveResult",
-            body,
-            request.request_id,
-            request.name,
-            request.actor,
-            request.reason,
-            false,
-        );
-        self.make_move(
-            &caller,
-            common,
-            Violations::default(),
-            command,
-            |dossier, _| pb::ApproveResultResponse { dossier: Some(dossier) },
-            |dossier, from_status| {
-                let result = dossier.result.clone().unwrap_or_default();
-                Payload::ResultApproved(pb::ResultApproved {
-                    dossier: Some(convert::facts(dossier, from_status)),
-                    officer_signature: result.officer_signature,
-                    seal_signature: result.seal_signature,
-                    electronic: result.electronic,
-                    completion: convert::completion(dossier),
-                })
-            },
-        )
+        let common = MoveRequest::of(&request);
+        self.make_move(&caller, common, Violations::default(), command, |moved, facts| {
+            let result = moved.result.clone().unwrap_or_default();
+            Payload::ResultApproved(pb::ResultApproved {
+                dossier: facts,
+                officer_signature: result.officer_signature,
+                seal_signature: result.seal_signature,
+                electronic: result.electronic,
+                completion: convert::completion(moved),
+            })
+        })
         .await
     }
 
@@ -159,36 +129,20 @@ impl IntakeApi {
         caller: Caller,
         request: pb::ReturnResultRequest,
     ) -> Result<pb::ReturnResultResponse, ApiError> {
-        let body = request.encode_to_vec();
         let mut violations = Violations::default();
         if !(1..=3).contains(&request.return_method) {
             violations.add("return_method", "required: at the counter, by post or electronically");
         }
         let command = Command::Return { method: request.return_method };
-        let common = MoveRequest::new(
-            "ReturnResult",
-            body,
-            request.request_id,
-            request.name,
-            request.actor,
-            request.reason,
-            false,
-        );
-        self.make_move(
-            &caller,
-            common,
-            violations,
-            command,
-            |dossier, _| pb::ReturnResultResponse { dossier: Some(dossier) },
-            |dossier, from_status| {
-                let result = dossier.result.clone().unwrap_or_default();
-                Payload::ResultReturned(pb::ResultReturned {
-                    dossier: Some(convert::facts(dossier, from_status)),
-                    return_method: result.return_method,
-                    return_time: result.return_time.map(timestamps::to_proto),
-                })
-            },
-        )
+        let common = MoveRequest::of(&request);
+        self.make_move(&caller, common, violations, command, |moved, facts| {
+            let result = moved.result.clone().unwrap_or_default();
+            Payload::ResultReturned(pb::ResultReturned {
+                dossier: facts,
+                return_method: result.return_method,
+                return_time: result.return_time.map(timestamps::to_proto),
+            })
+        })
         .await
     }
 

@@ -1,7 +1,7 @@
 //! Intake's own request rules (officers, dossier names, applicants) on the chassis's validation kit;
 //! each check adds a field violation and never quotes the offending value (it may be personal data).
 
-use motcua_chassis::{ApiError, validate};
+use motcua_chassis::validate;
 use motcua_proto::motcua::{common::v1 as common, intake::v1 as pb};
 
 use super::convert;
@@ -11,37 +11,18 @@ use crate::domain::{
     dossier_code::{CodeFormat, DossierCode},
 };
 
-/// Intake's request checks: the chassis's kit ([`validate::Violations`]: fields, text, dates, the
-/// error) plus intake's own rules (officers, dossier names, applicants).
-#[derive(Default)]
-pub struct Violations(validate::Violations);
-
-impl std::ops::Deref for Violations {
-    type Target = validate::Violations;
-
-    fn deref(&self) -> &Self::Target {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for Violations {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.0
-    }
+motcua_chassis::service_violations! {
+    /// Intake's request checks: the chassis's kit ([`validate::Violations`]: fields, text, codes, dates,
+    /// the error) plus intake's own rules (officers, dossier names, applicants).
+    pub struct Violations;
 }
 
 impl Violations {
-    /// The officer in `field`, which must name a staff code.
+    /// The officer in `field`, which must name a staff code (the code signing knows the officer by).
     pub fn officer(&mut self, field: &str, officer: Option<pb::Officer>) -> Officer {
-        match officer {
-            Some(officer) if !officer.officer_id.trim().is_empty() && officer.officer_id.len() <= 64 => {
-                convert::officer_from_proto(officer)
-            }
-            _ => {
-                self.add(format!("{field}.officer_id"), "required: the officer's staff code, at most 64 characters");
-                Officer::default()
-            }
-        }
+        let officer = officer.unwrap_or_default();
+        self.code(&format!("{field}.officer_id"), &officer.officer_id, validate::MAX_STAFF_CODE, true);
+        convert::officer_from_proto(officer)
     }
 
     /// The dossier code of a resource name in `field`, read in the deployment's `format`.
@@ -105,10 +86,5 @@ impl Violations {
                 None
             }
         }
-    }
-
-    /// INVALID_ARGUMENT with every violation, if there is any.
-    pub fn finish(self) -> Result<(), ApiError> {
-        self.0.finish()
     }
 }
