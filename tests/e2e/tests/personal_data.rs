@@ -8,14 +8,13 @@
 //!
 //! Twice, on two loopback addresses of their own: with the log filter operators run (`info`, the
 //! default when `MOTCUA_LOG` is unset), and with `debug`, what an SRE turns on to troubleshoot, which
-//! covers `info,motcua=debug` and every library's debug lines. The spans are the same in both: the
-//! trace exporter takes spans and events of every level (some 30 000 spans a run, most of their events
-//! TRACE lines of libraries) whatever the log filter. The binary is built by cargo
-//! on first use (`process::motcua_binary`).
+//! covers `info,motcua=debug` and every library's debug lines. The first run exports what production
+//! exports (`MOTCUA_TRACE_FILTER` unset: our spans and one span per database statement); the second
+//! sets the trace filter to `debug` too, so every library's debug spans are searched as well. The
+//! binary is built by cargo on first use (`process::motcua_binary`).
 
 #[path = "personal_data/citizens.rs"]
 mod citizens;
-mod common;
 #[path = "personal_data/process.rs"]
 mod process;
 #[path = "personal_data/scenario.rs"]

@@ -11,9 +11,8 @@ use std::{
 
 use futures::future::{BoxFuture, join_all};
 use opentelemetry::{
-    Context,
     propagation::TextMapPropagator,
-    trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState},
+    trace::{SpanContext, TraceContextExt},
 };
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use sea_orm::DatabaseConnection;
@@ -106,16 +105,14 @@ async fn run<T: Send + Sync + 'static>(shared: Arc<Shared<T>>, owner: Weak<T>, b
 /// Leases due jobs and runs them; returns how many it leased.
 async fn pass<T: Send + Sync + 'static>(shared: &Shared<T>, state: &Arc<T>) -> Result<u64, sea_orm::DbErr> {
     let now = shared.clock.now();
-    // The look for work runs under an unsampled span, so its database spans are not exported: a runner
-    // with nothing to do leaves no trace at all.
-    let due = store::any_due(&shared.db, &shared.kinds, now).instrument(unsampled_span()).await?;
+    // The look for work runs outside any span: the telemetry sampler drops database statements that
+    // have no parent, so a runner with nothing to do leaves no trace at all.
+    let due = store::any_due(&shared.db, &shared.kinds, now).await?;
     if !due {
         return Ok(0);
     }
     let lease_until = now + chrono::Duration::from_std(shared.settings.lease).unwrap_or(chrono::Duration::MAX);
-    let leased = store::lease(&shared.db, &shared.owner, &shared.kinds, now, lease_until, BATCH)
-        .instrument(unsampled_span())
-        .await?;
+    let leased = store::lease(&shared.db, &shared.owner, &shared.kinds, now, lease_until, BATCH).await?;
     let count = leased.len() as u64;
     join_all(leased.into_iter().map(|record| attempt(shared, state.clone(), record))).await;
     Ok(count)
@@ -193,23 +190,6 @@ pub(super) fn backoff(settings: &JobSettings, attempts: i32, random: u64) -> Dur
 /// A random number for the jitter: a v4 UUID's bits are random, and the chassis needs no other source.
 fn jitter() -> u64 {
     uuid::Uuid::new_v4().as_u64_pair().0
-}
-
-/// A span whose trace is not sampled: everything inside it, database spans included, is dropped
-/// rather than exported.
-fn unsampled_span() -> Span {
-    let span = tracing::info_span!(parent: None, "jobs.poll");
-    let (trace, id) = uuid::Uuid::new_v4().as_u64_pair();
-    let unsampled = SpanContext::new(
-        TraceId::from_bytes((u128::from(trace) << 64 | u128::from(id)).to_be_bytes()),
-        SpanId::from_bytes((id | 1).to_be_bytes()),
-        TraceFlags::default(),
-        true,
-        TraceState::default(),
-    );
-    // Fails only when no OpenTelemetry layer is installed, when nothing is exported anyway.
-    let _ = span.set_parent(Context::new().with_remote_span_context(unsampled));
-    span
 }
 
 /// The span context of a stored W3C traceparent, when it holds a valid one.

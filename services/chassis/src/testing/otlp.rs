@@ -21,6 +21,7 @@ use opentelemetry_proto::tonic::{
 };
 use tokio::sync::{Mutex, oneshot};
 use tokio_stream::wrappers::TcpListenerStream;
+use tonic::codec::CompressionEncoding;
 
 /// One span as the receiver got it, with the `service.name` of its resource.
 #[derive(Debug, Clone)]
@@ -96,8 +97,9 @@ impl OtlpReceiver {
         let collector = Collector { spans: spans.clone(), histograms: histograms.clone() };
         tokio::spawn(
             tonic::transport::Server::builder()
-                .add_service(TraceServiceServer::new(collector.clone()))
-                .add_service(MetricsServiceServer::new(collector))
+                // Collectors forwarding to it (rotel) compress with gzip whatever they are told.
+                .add_service(TraceServiceServer::new(collector.clone()).accept_compressed(CompressionEncoding::Gzip))
+                .add_service(MetricsServiceServer::new(collector).accept_compressed(CompressionEncoding::Gzip))
                 .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
                     let _ = stopped.await;
                 }),

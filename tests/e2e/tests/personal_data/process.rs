@@ -93,8 +93,9 @@ impl Suite {
             }
         }
         command.env(config::ENV_LOG_FORMAT, "json").env(config::ENV_OTEL_EXPORTER_OTLP_ENDPOINT, otlp_endpoint);
+        // The troubleshooting run widens what is exported as well as what is logged.
         if let Some(filter) = log_filter {
-            command.env(config::ENV_LOG, filter);
+            command.env(config::ENV_LOG, filter).env(config::ENV_TRACE_FILTER, filter);
         }
         let stdout = File::create(dir.join("stdout")).expect("a stdout file");
         let stderr = File::create(dir.join("stderr")).expect("a stderr file");

@@ -16,13 +16,13 @@ use motcua_proto::{
         signing::v1::{self as signing, signing_service_client::SigningServiceClient},
     },
 };
+use motcua_testkit::{authorities::BranchDeployment, dossiers::PROCEDURE, people::actor, request_id};
 use tonic::{Status, transport::Channel as GrpcChannel};
 
 use super::{
     citizens::{MAI, MISTYPED_IDENTITY_NUMBER, MISTYPED_PHONE, MISTYPED_TAX_CODE, Person, QUYNH_HOA, THUY, UYEN},
     process::Suite,
 };
-use crate::common::{PROCEDURE, actor, set_up_signers};
 
 const BRANCH: &str = "CN01";
 const OFFICER: &str = "CB001";
@@ -57,10 +57,6 @@ struct Clients {
     dossier_codes: Vec<String>,
 }
 
-fn new_id() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
-
 async fn channel(suite: &Suite, kind: ServiceKind) -> GrpcChannel {
     GrpcChannel::from_shared(suite.url(kind)).expect("a URL").connect().await.expect("the service answers")
 }
@@ -79,7 +75,7 @@ pub async fn drive(suite: &Suite) -> Driven {
         issued: Vec::new(),
         dossier_codes: Vec::new(),
     };
-    set_up_signers(&mut clients.signing).await;
+    BranchDeployment::of("CN01").officer("CB001").leader("LD001").deploy(&mut clients.signing).await;
     let procedure = clients
         .intake
         .get_procedure(intake::GetProcedureRequest { name: format!("procedures/{PROCEDURE}"), version: 0 })
@@ -114,7 +110,7 @@ async fn series(
 ) -> String {
     receipts
         .create_series(receipt::CreateSeriesRequest {
-            request_id: new_id(),
+            request_id: request_id(),
             series_id: String::new(),
             branch_code: BRANCH.to_owned(),
             year: local_today().year,
@@ -169,18 +165,40 @@ fn paper(person: &Person, title: &str) -> intake::DocumentFile {
     }
 }
 
-fn scanned(clients: &Clients, person: &Person, copy_kind: CopyKind) -> Vec<intake::SubmittedComponent> {
-    clients
-        .required
-        .iter()
-        .map(|code| intake::SubmittedComponent {
-            component_code: code.clone(),
+/// `person`'s paper kept in their data store, as a counter officer scans it before filing: the
+/// document's resource name, for a component to cite.
+async fn kept(clients: &mut Clients, person: &Person, title: &str, copy_kind: CopyKind) -> String {
+    let owner = Some(intake::ApplicantKey {
+        key: Some(intake::applicant_key::Key::IdentityNumber(person.identity_number.to_owned())),
+    });
+    let request = intake::AddDocumentRequest {
+        request_id: request_id(),
+        owner,
+        title: format!("{title} của {}", person.full_name),
+        source: intake::DocumentSource::Scan as i32,
+        copy_kind: copy_kind as i32,
+        file: Some(paper(person, title)),
+        actor: actor(OFFICER),
+        ..Default::default()
+    };
+    let stored = clients.intake.add_document(request).await.expect("a paper kept in the data store").into_inner();
+    stored.document.expect("a document in the answer").name
+}
+
+/// Every required component, each citing a scan of `person`'s paper kept in their data store.
+async fn scanned(clients: &mut Clients, person: &Person, copy_kind: CopyKind) -> Vec<intake::SubmittedComponent> {
+    let mut components = Vec::new();
+    for code in clients.required.clone() {
+        let document = kept(clients, person, "giay-to-kem-theo", copy_kind).await;
+        components.push(intake::SubmittedComponent {
+            component_code: code,
             copy_kind: copy_kind as i32,
             copies: 1,
-            content: Some(intake::submitted_component::Content::File(paper(person, "giay-to-kem-theo"))),
+            content: Some(intake::submitted_component::Content::StoredDocument(document)),
             ..Default::default()
-        })
-        .collect()
+        });
+    }
+    components
 }
 
 async fn file(
@@ -192,7 +210,7 @@ async fn file(
     let dossier = clients
         .intake
         .create_dossier(intake::CreateDossierRequest {
-            request_id: new_id(),
+            request_id: request_id(),
             branch_code: BRANCH.to_owned(),
             procedure_code: PROCEDURE.to_owned(),
             channel: channel as i32,
@@ -230,7 +248,7 @@ fn content(payer: &Person, dossier_code: &str, amount: i64) -> receipt::ReceiptC
 async fn issue(clients: &mut Clients, series: String, content: receipt::ReceiptContent) -> receipt::Receipt {
     let issued = clients
         .receipts
-        .issue_receipt(receipt::IssueReceiptRequest { request_id: new_id(), series, content: Some(content) })
+        .issue_receipt(receipt::IssueReceiptRequest { request_id: request_id(), series, content: Some(content) })
         .await
         .unwrap_or_else(|status| panic!("a receipt is issued: {status:?}"))
         .into_inner()
@@ -241,7 +259,7 @@ async fn issue(clients: &mut Clients, series: String, content: receipt::ReceiptC
 }
 
 async fn uyen_is_resolved_signed_sealed_returned_and_rates(clients: &mut Clients) {
-    let components = scanned(clients, &UYEN, CopyKind::Original);
+    let components = scanned(clients, &UYEN, CopyKind::Original).await;
     let dossier = file(clients, &UYEN, Channel::InPerson, components).await;
     let name = dossier.name.clone();
     let slip = receipt::ReceiptContent {
@@ -265,7 +283,7 @@ async fn uyen_is_resolved_signed_sealed_returned_and_rates(clients: &mut Clients
 
     let intake = &mut clients.intake;
     let request = intake::StartProcessingRequest {
-        request_id: new_id(),
+        request_id: request_id(),
         name: name.clone(),
         actor: actor(OFFICER),
         ..Default::default()
@@ -283,7 +301,7 @@ async fn uyen_is_resolved_signed_sealed_returned_and_rates(clients: &mut Clients
     };
     intake
         .resolve_dossier(intake::ResolveDossierRequest {
-            request_id: new_id(),
+            request_id: request_id(),
             name: name.clone(),
             actor: actor(OFFICER),
             result_content: Some(intake::resolve_dossier_request::ResultContent::File(result)),
@@ -293,7 +311,7 @@ async fn uyen_is_resolved_signed_sealed_returned_and_rates(clients: &mut Clients
         .await
         .expect("resolved, the officer's signature made by signing");
     let request = intake::ApproveResultRequest {
-        request_id: new_id(),
+        request_id: request_id(),
         name: name.clone(),
         actor: actor(LEADER),
         reason: String::new(),
@@ -312,7 +330,7 @@ async fn uyen_is_resolved_signed_sealed_returned_and_rates(clients: &mut Clients
     let intake = &mut clients.intake;
     intake
         .return_result(intake::ReturnResultRequest {
-            request_id: new_id(),
+            request_id: request_id(),
             name: name.clone(),
             actor: actor(OFFICER),
             return_method: intake::ReturnMethod::Electronic as i32,
@@ -321,7 +339,7 @@ async fn uyen_is_resolved_signed_sealed_returned_and_rates(clients: &mut Clients
         .await
         .expect("returned");
     let rating = intake::RateDossierRequest {
-        request_id: new_id(),
+        request_id: request_id(),
         name: name.clone(),
         rating: intake::Rating::Satisfied as i32,
         comment: UYEN.own_words.to_owned(),
@@ -329,7 +347,7 @@ async fn uyen_is_resolved_signed_sealed_returned_and_rates(clients: &mut Clients
     intake.rate_dossier(rating).await.expect("rated");
     intake
         .create_feedback(intake::CreateFeedbackRequest {
-            request_id: new_id(),
+            request_id: request_id(),
             parent: name.clone(),
             kind: intake::FeedbackKind::Complaint as i32,
             content: format!("{}; số điện thoại {}; {}", UYEN.own_words, UYEN.phone, UYEN.address),
@@ -342,13 +360,14 @@ async fn uyen_is_resolved_signed_sealed_returned_and_rates(clients: &mut Clients
 }
 
 async fn thuy_registers_online_supplements_pays_through_mai_and_withdraws(clients: &mut Clients) {
-    let components = scanned(clients, &THUY, CopyKind::Electronic);
+    let components = scanned(clients, &THUY, CopyKind::Electronic).await;
     let dossier = file(clients, &THUY, Channel::Online, components).await;
     let name = dossier.name.clone();
     let first_component = clients.required.first().cloned().unwrap_or_default();
+    let rescanned = kept(clients, &THUY, "ban-chup-lai", CopyKind::Electronic).await;
     let intake = &mut clients.intake;
     let request = intake::AcceptDossierRequest {
-        request_id: new_id(),
+        request_id: request_id(),
         name: name.clone(),
         actor: actor(OFFICER),
         reason: String::new(),
@@ -356,7 +375,7 @@ async fn thuy_registers_online_supplements_pays_through_mai_and_withdraws(client
     intake.accept_dossier(request).await.expect("accepted");
     intake
         .request_supplement(intake::RequestSupplementRequest {
-            request_id: new_id(),
+            request_id: request_id(),
             name: name.clone(),
             actor: actor(OFFICER),
             reason: "Bản chụp không đọc được".to_owned(),
@@ -369,14 +388,14 @@ async fn thuy_registers_online_supplements_pays_through_mai_and_withdraws(client
         .expect("a supplement requested");
     intake
         .supplement_dossier(intake::SupplementDossierRequest {
-            request_id: new_id(),
+            request_id: request_id(),
             name: name.clone(),
             actor: actor(OFFICER),
             components: vec![intake::SubmittedComponent {
                 component_code: first_component,
                 copy_kind: CopyKind::Electronic as i32,
                 copies: 1,
-                content: Some(intake::submitted_component::Content::File(paper(&THUY, "ban-chup-lai"))),
+                content: Some(intake::submitted_component::Content::StoredDocument(rescanned)),
                 ..Default::default()
             }],
             reason: THUY.own_words.to_owned(),
@@ -384,7 +403,7 @@ async fn thuy_registers_online_supplements_pays_through_mai_and_withdraws(client
         .await
         .expect("supplemented");
     let request = intake::StartProcessingRequest {
-        request_id: new_id(),
+        request_id: request_id(),
         name: name.clone(),
         actor: actor(OFFICER),
         ..Default::default()
@@ -392,7 +411,7 @@ async fn thuy_registers_online_supplements_pays_through_mai_and_withdraws(client
     intake.start_processing(request).await.expect("processing");
     intake
         .request_payment(intake::RequestPaymentRequest {
-            request_id: new_id(),
+            request_id: request_id(),
             name: name.clone(),
             actor: actor(OFFICER),
             items: vec![intake::FeeItem {
@@ -409,7 +428,7 @@ async fn thuy_registers_online_supplements_pays_through_mai_and_withdraws(client
     let paid = issue(clients, fee_series, content(&MAI, &dossier.dossier_code, 100_000)).await;
     let intake = &mut clients.intake;
     let request = intake::ConfirmPaymentRequest {
-        request_id: new_id(),
+        request_id: request_id(),
         name: name.clone(),
         actor: actor(OFFICER),
         receipt: paid.name.clone(),
@@ -419,7 +438,7 @@ async fn thuy_registers_online_supplements_pays_through_mai_and_withdraws(client
     let replaced = clients
         .receipts
         .replace_receipt(receipt::ReplaceReceiptRequest {
-            request_id: new_id(),
+            request_id: request_id(),
             name: paid.name,
             reason: format!("Sai số điện thoại người nộp {}", MAI.phone),
             series: String::new(),
@@ -430,7 +449,7 @@ async fn thuy_registers_online_supplements_pays_through_mai_and_withdraws(client
         .into_inner();
     clients.issued.extend(replaced.replacement.map(|replacement| replacement.name));
     let request = intake::WithdrawDossierRequest {
-        request_id: new_id(),
+        request_id: request_id(),
         name,
         actor: actor(OFFICER),
         reason: THUY.own_words.to_owned(),
@@ -445,7 +464,7 @@ async fn quynh_hoa_keeps_documents_is_refused_and_has_a_paper_signed(clients: &m
     let intake = &mut clients.intake;
     let stored = intake
         .add_document(intake::AddDocumentRequest {
-            request_id: new_id(),
+            request_id: request_id(),
             owner: owner.clone(),
             title: format!("Bằng tốt nghiệp của {}", QUYNH_HOA.full_name),
             document_type: String::new(),
@@ -480,7 +499,7 @@ async fn quynh_hoa_keeps_documents_is_refused_and_has_a_paper_signed(clients: &m
     let dossier = file(clients, &QUYNH_HOA, Channel::InPerson, cited).await;
     let intake = &mut clients.intake;
     let request = intake::RefuseDossierRequest {
-        request_id: new_id(),
+        request_id: request_id(),
         name: dossier.name.clone(),
         actor: actor(OFFICER),
         reason: format!("Không thuộc thẩm quyền; bà {} ở {}", QUYNH_HOA.full_name, QUYNH_HOA.address),
@@ -498,7 +517,7 @@ async fn quynh_hoa_keeps_documents_is_refused_and_has_a_paper_signed(clients: &m
     let signature = clients
         .signing
         .sign(signing::SignRequest {
-            request_id: new_id(),
+            request_id: request_id(),
             signer_id: OFFICER.to_owned(),
             certificate: String::new(),
             content: Some(signing::sign_request::Content::Document(document.clone())),
@@ -523,7 +542,7 @@ async fn quynh_hoa_keeps_documents_is_refused_and_has_a_paper_signed(clients: &m
     let fee_series = clients.fee_series.clone();
     let fee = issue(clients, fee_series, content(&QUYNH_HOA, &dossier.dossier_code, 50_000)).await;
     let request = receipt::CancelReceiptRequest {
-        request_id: new_id(),
+        request_id: request_id(),
         name: fee.name,
         reason: format!("Thu nhầm của {}", QUYNH_HOA.full_name),
         officer_id: OFFICER.to_owned(),
@@ -550,7 +569,7 @@ async fn refused_calls(clients: &mut Clients) -> Vec<Refusal> {
     };
     let status = clients
         .intake
-        .create_dossier(create(mistyped.clone(), new_id()))
+        .create_dossier(create(mistyped.clone(), request_id()))
         .await
         .expect_err("a mistyped identity number and phone");
     refusals.push(Refusal { call: "CreateDossier with a mistyped identity number and phone", status });
@@ -563,20 +582,21 @@ async fn refused_calls(clients: &mut Clients) -> Vec<Refusal> {
             phone: UYEN.phone.to_owned(),
         })),
     });
-    let status = clients.intake.create_dossier(create(organisation, new_id())).await.expect_err("a wrong check digit");
+    let status =
+        clients.intake.create_dossier(create(organisation, request_id())).await.expect_err("a wrong check digit");
     refusals.push(Refusal { call: "CreateDossier with a mistyped tax code", status });
 
     // The same request id again with another applicant: refused as a reuse, whatever it carries.
-    let request_id = new_id();
-    let mut components = scanned(clients, &MAI, CopyKind::Original);
-    let first = create(citizen(&MAI), request_id.clone());
+    let reused_request_id = request_id();
+    let mut components = scanned(clients, &MAI, CopyKind::Original).await;
+    let first = create(citizen(&MAI), reused_request_id.clone());
     clients
         .intake
         .create_dossier(intake::CreateDossierRequest { components: components.clone(), ..first })
         .await
         .expect("filed");
     components.truncate(1);
-    let reused = intake::CreateDossierRequest { components, ..create(citizen(&THUY), request_id) };
+    let reused = intake::CreateDossierRequest { components, ..create(citizen(&THUY), reused_request_id) };
     let status = clients.intake.create_dossier(reused).await.expect_err("a reused request id");
     refusals.push(Refusal { call: "CreateDossier reusing a request id", status });
 
@@ -590,7 +610,7 @@ async fn refused_calls(clients: &mut Clients) -> Vec<Refusal> {
     let mut unreadable = paper(&THUY, "anh-chup");
     unreadable.media_type = "text/plain".to_owned();
     let request = intake::AddDocumentRequest {
-        request_id: new_id(),
+        request_id: request_id(),
         owner: mistyped_key,
         title: format!("Ảnh chụp của {}", THUY.full_name),
         source: intake::DocumentSource::Upload as i32,
@@ -606,8 +626,11 @@ async fn refused_calls(clients: &mut Clients) -> Vec<Refusal> {
         citizen.identity_number = MISTYPED_IDENTITY_NUMBER.to_owned();
         citizen.phone = MISTYPED_PHONE.to_owned();
     }
-    let request =
-        receipt::IssueReceiptRequest { request_id: new_id(), series: clients.fee_series.clone(), content: Some(payer) };
+    let request = receipt::IssueReceiptRequest {
+        request_id: request_id(),
+        series: clients.fee_series.clone(),
+        content: Some(payer),
+    };
     let status = clients.receipts.issue_receipt(request).await.expect_err("a mistyped payer");
     refusals.push(Refusal { call: "IssueReceipt with a mistyped payer", status });
 
@@ -615,7 +638,7 @@ async fn refused_calls(clients: &mut Clients) -> Vec<Refusal> {
         format!("Giấy ủy quyền của {} cho {}, {}", QUYNH_HOA.full_name, MAI.full_name, QUYNH_HOA.document_marker)
             .into_bytes();
     let request = signing::SignRequest {
-        request_id: new_id(),
+        request_id: request_id(),
         signer_id: "CB999".to_owned(),
         certificate: String::new(),
         content: Some(signing::sign_request::Content::Document(document)),
