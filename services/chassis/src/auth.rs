@@ -1,32 +1,28 @@
-//! The one tower layer that checks every RPC before its handler: who calls (client certificate, or
-//! metadata in the development mode), whether the policy lets it call this RPC, and whether it is
+//! The guard: the gate every RPC passes before its handler, deciding who calls (client certificate,
+//! or metadata in the development mode), whether the policy lets it call this RPC, and whether it is
 //! within its request rate. The established [`Caller`] goes into the request's extensions; a call the
-//! policy refuses is recorded in the audit trail as DENIED before the refusal goes back.
+//! policy refuses is recorded in the audit trail as DENIED before its refusal goes back.
 
 use std::{
     collections::HashMap,
-    future::Future,
-    pin::Pin,
+    convert::Infallible,
     sync::{
         Arc, Mutex,
         atomic::{AtomicU64, Ordering},
     },
-    task::{Context, Poll},
     time::{Duration, Instant},
 };
 
-use http::{Request, Response};
-use tonic::{
-    body::Body,
-    transport::server::{TcpConnectInfo, TlsConnectInfo},
-};
-use tower::{BoxError, Layer, Service};
+use http::Request;
+use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
+use tower::Layer;
 
 use crate::{
     audit::AuditTrail,
     error::ApiError,
     identity::{self, Caller, IdentitySource},
     policy::PolicyStore,
+    server::{Gate, Gated, Refusal, Refused},
 };
 
 /// Services every caller may reach: probes and tooling.
@@ -48,33 +44,24 @@ pub struct Guard {
     mode: AuthMode,
     policy: PolicyStore,
     limiter: Arc<RateLimiter>,
-    domain: &'static str,
     denials: Arc<AtomicU64>,
     audit: AuditTrail,
 }
 
 /// A refused call: who it was, when it named someone, and why not.
-struct Refusal {
+struct Denial {
     identity: Option<String>,
     error: ApiError,
 }
 
 impl Guard {
     /// A guard identifying callers by `mode`, deciding by `policy`, allowing each identity
-    /// `requests_per_second` (with a burst of twice that), its errors in `domain`, its refusals
-    /// recorded in `audit`.
-    pub fn new(
-        mode: AuthMode,
-        policy: PolicyStore,
-        requests_per_second: u32,
-        domain: &'static str,
-        audit: AuditTrail,
-    ) -> Self {
+    /// `requests_per_second` (with a burst of twice that), its refusals recorded in `audit`.
+    pub fn new(mode: AuthMode, policy: PolicyStore, requests_per_second: u32, audit: AuditTrail) -> Self {
         Self {
             mode,
             policy,
             limiter: Arc::new(RateLimiter::new(requests_per_second)),
-            domain,
             denials: Arc::new(AtomicU64::new(0)),
             audit,
         }
@@ -86,7 +73,7 @@ impl Guard {
     }
 
     /// The caller of `request`, or the error that refuses it.
-    fn check<B>(&self, request: &Request<B>, rpc: &str) -> Result<Caller, Refusal> {
+    fn check<B>(&self, request: &Request<B>, rpc: &str) -> Result<Caller, Denial> {
         let (identity, source) = match self.mode {
             AuthMode::MutualTls => {
                 let identity = request
@@ -105,7 +92,7 @@ impl Guard {
             }
         };
         let Some(identity) = identity else {
-            return Err(Refusal {
+            return Err(Denial {
                 identity: None,
                 error: ApiError::Unauthenticated {
                     reason: "NO_IDENTITY",
@@ -116,14 +103,14 @@ impl Guard {
         };
         let Some(grant) = self.policy.current().grant_for(&identity, rpc) else {
             let description = format!("{identity} may not call {rpc}");
-            return Err(Refusal {
+            return Err(Denial {
                 identity: Some(identity),
                 error: ApiError::PermissionDenied { reason: "RPC_NOT_ALLOWED", description },
             });
         };
         if let Err(retry_after) = self.limiter.take(&identity) {
             let description = format!("{identity} is over its request rate; retry shortly");
-            return Err(Refusal {
+            return Err(Denial {
                 identity: Some(identity),
                 error: ApiError::ResourceExhausted { reason: "RATE_LIMITED", description, retry_after },
             });
@@ -133,68 +120,49 @@ impl Guard {
 }
 
 impl<S> Layer<S> for Guard {
-    type Service = Guarded<S>;
+    type Service = Gated<S, Self>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        Guarded { inner, guard: self.clone() }
+        Gated::new(inner, self.clone())
     }
 }
 
-/// The service made by [`Guard`].
-#[derive(Clone)]
-pub struct Guarded<S> {
-    inner: S,
-    guard: Guard,
-}
+impl Gate for Guard {
+    /// The guard's decision is made before the call: it keeps nothing while it runs.
+    type Held = Infallible;
 
-impl<S, B> Service<Request<B>> for Guarded<S>
-where
-    S: Service<Request<B>, Response = Response<Body>, Error = BoxError>,
-    S::Future: Send + 'static,
-{
-    type Response = Response<Body>;
-    type Error = BoxError;
-    type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, BoxError>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut request: Request<B>) -> Self::Future {
+    fn admit<B>(&self, request: &mut Request<B>) -> Result<Option<Infallible>, Refused> {
         let rpc = request.uri().path().trim_start_matches('/').to_owned();
         let service = rpc.split_once('/').map_or(rpc.as_str(), |(service, _)| service);
         if OPEN_SERVICES.contains(&service) {
-            return Box::pin(self.inner.call(request));
+            return Ok(None);
         }
-        match self.guard.check(&request, &rpc) {
+        let Denial { identity, error } = match self.check(request, &rpc) {
             Ok(caller) => {
                 request.extensions_mut().insert(caller);
-                Box::pin(self.inner.call(request))
+                return Ok(None);
             }
-            Err(Refusal { identity, error }) => {
-                let denials = self.guard.denials.fetch_add(1, Ordering::Relaxed) + 1;
-                tracing::warn!(rpc = %rpc, reason = error.reason(), denials_total = denials, "call refused");
-                // A refusal by the policy is audited; one by the rate limit is load, not a decision
-                // about the caller, and recording each would add a write to every call of a flood.
-                let denied = !matches!(error, ApiError::ResourceExhausted { .. });
-                let reason = error.reason();
-                let status = error.into_status(self.guard.domain);
-                let audit = self.guard.audit.clone();
-                let path = request.uri().path().to_owned();
-                let headers = request.headers().clone();
-                Box::pin(async move {
-                    if denied {
-                        let recorded =
-                            audit.record_denied(&path, identity.as_deref(), &headers, status.code(), reason).await;
-                        if let Err(error) = recorded {
-                            // The refusal stands either way: nothing was done that the trail misses.
-                            tracing::error!(error = %error, rpc = %path, "the refusal could not be recorded in the audit trail");
-                        }
-                    }
-                    Ok(status.into_http())
-                })
-            }
+            Err(denial) => denial,
+        };
+        let denials = self.denials.fetch_add(1, Ordering::Relaxed) + 1;
+        tracing::warn!(rpc = %rpc, reason = error.reason(), denials_total = denials, "call refused");
+        // A refusal by the policy is audited; one by the rate limit is load, not a decision about the
+        // caller, and recording each would add a write to every call of a flood.
+        if matches!(error, ApiError::ResourceExhausted { .. }) {
+            return Err(Box::pin(std::future::ready(Refusal(error))));
         }
+        let audit = self.audit.clone();
+        let path = request.uri().path().to_owned();
+        let headers = request.headers().clone();
+        Err(Box::pin(async move {
+            let recorded =
+                audit.record_denied(&path, identity.as_deref(), &headers, error.code(), error.reason()).await;
+            if let Err(failure) = recorded {
+                // The refusal stands either way: nothing was done that the trail misses.
+                tracing::error!(error = %failure, rpc = %path, "the refusal could not be recorded in the audit trail");
+            }
+            Refusal(error)
+        }))
     }
 }
 

@@ -141,42 +141,58 @@ impl ApiError {
         }
     }
 
+    /// The canonical code this error answers with.
+    pub fn code(&self) -> Code {
+        match self {
+            Self::InvalidArgument { .. } => Code::InvalidArgument,
+            Self::NotFound { .. } => Code::NotFound,
+            Self::FailedPrecondition { .. } => Code::FailedPrecondition,
+            Self::AlreadyExists { .. } => Code::AlreadyExists,
+            Self::Unauthenticated { .. } => Code::Unauthenticated,
+            Self::PermissionDenied { .. } => Code::PermissionDenied,
+            Self::ResourceExhausted { .. } => Code::ResourceExhausted,
+            Self::Unavailable { .. } => Code::Unavailable,
+            Self::Internal { .. } => Code::Internal,
+        }
+    }
+
     /// The status sent to the caller, with `domain` (the service's, e.g. `intake.motcua`) in its
     /// ErrorInfo.
     pub fn into_status(self, domain: &str) -> Status {
         let mut details = ErrorDetails::new();
         details.set_error_info(self.reason(), domain, HashMap::new());
-        let (code, message) = match self {
+        let code = self.code();
+        let message = match self {
             Self::InvalidArgument { violations, .. } => {
                 let message = format!("invalid request: {}", violations_text(&violations));
                 for violation in violations {
                     details.add_bad_request_violation(violation.field, violation.description);
                 }
-                (Code::InvalidArgument, message)
+                message
             }
             Self::NotFound { resource_type, resource_name } => {
                 let message = format!("{resource_type} {resource_name} not found");
                 details.set_resource_info(resource_type, resource_name, "", "no such resource");
-                (Code::NotFound, message)
+                message
             }
             Self::FailedPrecondition { violation_type, subject, description, .. } => {
                 details.add_precondition_failure_violation(violation_type, subject, description.clone());
-                (Code::FailedPrecondition, description)
+                description
             }
-            Self::AlreadyExists { description, .. } => (Code::AlreadyExists, description),
-            Self::Unauthenticated { description, .. } => (Code::Unauthenticated, description),
-            Self::PermissionDenied { description, .. } => (Code::PermissionDenied, description),
+            Self::AlreadyExists { description, .. }
+            | Self::Unauthenticated { description, .. }
+            | Self::PermissionDenied { description, .. } => description,
             Self::ResourceExhausted { description, retry_after, .. } => {
                 details.set_retry_info(Some(retry_after));
-                (Code::ResourceExhausted, description)
+                description
             }
             Self::Unavailable { description, .. } => {
                 details.set_retry_info(Some(UNAVAILABLE_RETRY_AFTER));
-                (Code::Unavailable, description)
+                description
             }
             Self::Internal { detail } => {
                 tracing::error!(error = %detail, "internal error");
-                (Code::Internal, "internal error; the service has logged it".to_owned())
+                "internal error; the service has logged it".to_owned()
             }
         };
         Status::with_error_details(code, message, details)

@@ -1,8 +1,8 @@
 //! A limit on the calls each caller identity has open at once, so one agency's burst or its pile of
 //! streams cannot take the whole process's concurrency from every other caller. It sits after the
 //! Guard and counts by the [`Caller`] the Guard put in the request's extensions; calls without one
-//! (health, reflection) are not counted. A call over its identity's limit is RESOURCE_EXHAUSTED
-//! (`CONCURRENCY_LIMITED`) with RetryInfo.
+//! (health, reflection) are not counted. A call over its identity's limit is refused: the server's
+//! refusal layer answers it RESOURCE_EXHAUSTED (`CONCURRENCY_LIMITED`) with RetryInfo.
 //!
 //! A call holds its slot until its response body ends or is dropped: a unary call until its answer
 //! is sent, a server stream such as WatchEvents for as long as it is open. A stream the caller
@@ -11,87 +11,61 @@
 
 use std::{
     collections::HashMap,
-    future::Future,
-    pin::Pin,
     sync::{Arc, Mutex},
-    task::{Context, Poll, ready},
     time::Duration,
 };
 
-use http::{Request, Response};
-use http_body::{Body as HttpBody, Frame, SizeHint};
-use tonic::body::Body;
-use tower::{BoxError, Layer, Service};
+use http::Request;
+use tower::Layer;
 
-use crate::{error::ApiError, identity::Caller};
+use crate::{
+    error::ApiError,
+    identity::Caller,
+    server::{Gate, Gated, Refusal, Refused},
+};
 
 /// What a refused caller is told to wait: a slot frees when one of its own calls ends.
 const RETRY_AFTER: Duration = Duration::from_millis(500);
 
-/// The layer: `limit` open calls per identity, errors in `domain`.
+/// The layer: `limit` open calls per identity.
 #[derive(Clone)]
 pub struct ConcurrencyPerIdentityLayer {
     open: Arc<OpenCalls>,
-    domain: &'static str,
 }
 
 impl ConcurrencyPerIdentityLayer {
     /// At most `limit` (at least 1) calls open per identity.
-    pub fn new(limit: usize, domain: &'static str) -> Self {
-        Self { open: Arc::new(OpenCalls { limit: limit.max(1), by_identity: Mutex::new(HashMap::new()) }), domain }
+    pub fn new(limit: usize) -> Self {
+        Self { open: Arc::new(OpenCalls { limit: limit.max(1), by_identity: Mutex::new(HashMap::new()) }) }
     }
 }
 
 impl<S> Layer<S> for ConcurrencyPerIdentityLayer {
-    type Service = ConcurrencyPerIdentity<S>;
+    type Service = Gated<S, Self>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        ConcurrencyPerIdentity { inner, open: self.open.clone(), domain: self.domain }
+        Gated::new(inner, self.clone())
     }
 }
 
-/// The service made by [`ConcurrencyPerIdentityLayer`].
-#[derive(Clone)]
-pub struct ConcurrencyPerIdentity<S> {
-    inner: S,
-    open: Arc<OpenCalls>,
-    domain: &'static str,
-}
+impl Gate for ConcurrencyPerIdentityLayer {
+    /// The call's slot, freed when its answer has been sent or dropped.
+    type Held = Slot;
 
-impl<S, B> Service<Request<B>> for ConcurrencyPerIdentity<S>
-where
-    S: Service<Request<B>, Response = Response<Body>, Error = BoxError>,
-    S::Future: Send + 'static,
-{
-    type Response = Response<Body>;
-    type Error = BoxError;
-    type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, BoxError>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: Request<B>) -> Self::Future {
+    fn admit<B>(&self, request: &mut Request<B>) -> Result<Option<Slot>, Refused> {
         let Some(identity) = request.extensions().get::<Caller>().map(|caller| caller.identity.clone()) else {
-            return Box::pin(self.inner.call(request));
+            return Ok(None);
         };
-        let Some(slot) = self.open.take(&identity) else {
-            let limit = self.open.limit;
-            let rpc = request.uri().path();
-            tracing::warn!(rpc, identity, limit, "call refused: its identity has every slot open");
-            let status = ApiError::ResourceExhausted {
-                reason: "CONCURRENCY_LIMITED",
-                description: format!("{identity} already has {limit} calls open, its limit; retry when one ends"),
-                retry_after: RETRY_AFTER,
-            }
-            .into_status(self.domain);
-            return Box::pin(async move { Ok(status.into_http()) });
-        };
-        let response = self.inner.call(request);
-        Box::pin(async move {
-            let response = response.await?;
-            Ok(response.map(|body| Body::new(HoldingBody { inner: body, slot: Some(slot) })))
-        })
+        if let Some(slot) = self.open.take(&identity) {
+            return Ok(Some(slot));
+        }
+        let limit = self.open.limit;
+        tracing::warn!(rpc = request.uri().path(), identity, limit, "call refused: its identity has every slot open");
+        Err(Box::pin(std::future::ready(Refusal(ApiError::ResourceExhausted {
+            reason: "CONCURRENCY_LIMITED",
+            description: format!("{identity} already has {limit} calls open, its limit; retry when one ends"),
+            retry_after: RETRY_AFTER,
+        }))))
     }
 }
 
@@ -120,7 +94,7 @@ impl OpenCalls {
 }
 
 /// One open call; dropping it frees the slot.
-struct Slot {
+pub struct Slot {
     open_calls: Arc<OpenCalls>,
     identity: String,
 }
@@ -138,45 +112,21 @@ impl Drop for Slot {
     }
 }
 
-pin_project_lite::pin_project! {
-    /// A response body holding its call's slot until its last frame, or until it is dropped.
-    struct HoldingBody {
-        #[pin]
-        inner: Body,
-        slot: Option<Slot>,
-    }
-}
-
-impl HttpBody for HoldingBody {
-    type Data = <Body as HttpBody>::Data;
-    type Error = <Body as HttpBody>::Error;
-
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
-        let this = self.project();
-        let frame = ready!(this.inner.poll_frame(cx));
-        if frame.is_none() {
-            this.slot.take();
-        }
-        Poll::Ready(frame)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use tonic::{Code, Status};
+    use std::{
+        pin::Pin,
+        task::{Context, Poll},
+    };
+
+    use http::Response;
+    use http_body::{Body as HttpBody, Frame};
+    use tonic::{Code, Status, body::Body};
     use tonic_types::StatusExt;
-    use tower::{ServiceExt, service_fn};
+    use tower::{BoxError, Service, ServiceBuilder, ServiceExt, service_fn};
 
     use super::*;
-    use crate::identity::IdentitySource;
+    use crate::{identity::IdentitySource, server::RefusalResponseLayer};
 
     fn request_from(identity: &str) -> Request<()> {
         let mut request =
@@ -212,17 +162,18 @@ mod tests {
         }
     }
 
+    /// The limit in front of a service answering at once, its refusals answered as the server does.
     fn limited(
         layer: &ConcurrencyPerIdentityLayer,
-    ) -> ConcurrencyPerIdentity<
-        impl Service<Request<()>, Response = Response<Body>, Error = BoxError, Future: Send + 'static> + Clone + use<>,
-    > {
-        layer.layer(service_fn(|_: Request<()>| async { Ok::<_, BoxError>(Response::new(Body::new(OneFrame(false)))) }))
+    ) -> impl Service<Request<()>, Response = Response<Body>, Error = BoxError> + use<> {
+        ServiceBuilder::new().layer(RefusalResponseLayer::new("intake.motcua")).layer(layer.clone()).service(
+            service_fn(|_: Request<()>| async { Ok::<_, BoxError>(Response::new(Body::new(OneFrame(false)))) }),
+        )
     }
 
     #[tokio::test]
     async fn a_call_holds_its_slot_until_its_body_is_done_and_each_identity_counts_apart() {
-        let layer = ConcurrencyPerIdentityLayer::new(2, "intake.motcua");
+        let layer = ConcurrencyPerIdentityLayer::new(2);
         let first = limited(&layer).oneshot(request_from("agency/a")).await.expect("served");
         let second = limited(&layer).oneshot(request_from("agency/a")).await.expect("served");
         assert_eq!(layer.open.open("agency/a"), 2);
@@ -250,7 +201,7 @@ mod tests {
 
     #[tokio::test]
     async fn calls_without_a_caller_are_not_counted() {
-        let layer = ConcurrencyPerIdentityLayer::new(1, "intake.motcua");
+        let layer = ConcurrencyPerIdentityLayer::new(1);
         let request = || Request::builder().uri("/grpc.health.v1.Health/Check").body(()).expect("request");
         let _held = limited(&layer).oneshot(request()).await.expect("served");
         let again = limited(&layer).oneshot(request()).await.expect("served");

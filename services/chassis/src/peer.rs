@@ -1,8 +1,9 @@
 //! Clients of other motcua services: a lazily connected channel whose every call carries a client
 //! span and the W3C trace context, so the callee's server span joins the caller's trace, and which
 //! names the calling service in the development mode; one reading of a peer's refusals; and the typed
-//! clients services share (signing's, in [`signing`]).
+//! clients services share (signing's, in [`signing`]; receipt's, in [`receipt`]).
 
+pub mod receipt;
 pub mod signing;
 
 use std::{
@@ -62,7 +63,7 @@ pub fn connect_lazy(url: &str) -> Result<PeerChannel, ConnectError> {
 /// A channel from the service configured by `config` to a peer at `url`: with mutual TLS and an
 /// `https` URL the service presents its own certificate (its `spiffe://motcua/service/...` identity)
 /// and trusts peers issued by the same CA as its callers, with the files as they are on disk at each
-/// new connection (tls.rs); otherwise (development) a plaintext channel on which the service names
+/// new connection (tls/client.rs); otherwise (development) a plaintext channel on which the service names
 /// itself (`service/intake`) in the identity metadata, so a policy file grants the same calls in both.
 /// A URL that does not parse is an error here, at start-up, not at the first call.
 pub fn connect_as(config: &ServiceConfig, url: &str) -> Result<PeerChannel, ConnectError> {

@@ -1,13 +1,13 @@
 //! The gRPC server every service runs: its business service plus grpc.health.v1 and reflection (v1
-//! and v1alpha), behind deadlines, a concurrency limit with load shedding and tracing, with a graceful
-//! shutdown that reports NOT_SERVING, drains, and then stops.
+//! and v1alpha), behind one stack of layers (tracing, refusals answered, the deadline, the guard, the
+//! per-identity limit, load shedding, the audit trail: see `call_stack`), with a graceful shutdown
+//! that reports NOT_SERVING, drains, and then stops.
 
-use std::{
-    future::Future,
-    net::SocketAddr,
-    pin::Pin,
-    task::{Context, Poll},
-};
+mod deadline;
+mod gate;
+mod refusal;
+
+use std::{future::Future, net::SocketAddr, pin::Pin};
 
 use anyhow::Context as _;
 use http::{Request, Response};
@@ -20,19 +20,21 @@ use tonic::{
 use tonic_health::{ServingStatus, server::HealthReporter};
 use tower::{BoxError, Layer, Service, ServiceBuilder, limit::GlobalConcurrencyLimitLayer, load_shed::LoadShedLayer};
 
+use self::deadline::DeadlineLayer;
+pub use self::{
+    gate::{Gate, Gated, Refused},
+    refusal::{Refusal, RefusalResponseLayer},
+};
+
 use crate::{
     audit::{AuditApi, AuditLayer, AuditTrail},
     auth::{AuthMode, Guard},
     config::ServiceConfig,
-    error::ApiError,
     grpc_trace::ServerTraceLayer,
     limits::ConcurrencyPerIdentityLayer,
     policy::{Policy, PolicyStore},
     tls::ServerTls,
 };
-
-/// How long a shed caller is told to wait before retrying.
-const SHED_RETRY_AFTER: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// A service serving on a socket, with the means to stop it.
 pub struct RunningServer {
@@ -129,30 +131,6 @@ async fn serve(
         // The service's own audit trail, for auditors.
         .add_service(AuditApi::server(audit.clone()));
 
-    // Read top-down, outermost first.
-    let layers = ServiceBuilder::new()
-        // A span for every RPC, so refused, shed and timed-out calls are visible too.
-        .layer(ServerTraceLayer)
-        // Who calls, and whether the policy and its rate let it: before any work is spent on it.
-        // The guard records the calls the policy refuses in the audit trail.
-        .layer(Guard::new(
-            security.mode,
-            security.policy,
-            config.rate_limit_per_identity,
-            config.kind.error_domain(),
-            audit.clone(),
-        ))
-        // One identity's open calls are capped, so it cannot take every slot below from the others.
-        .layer(ConcurrencyPerIdentityLayer::new(config.concurrency_per_identity, config.kind.error_domain()))
-        // Overload becomes RESOURCE_EXHAUSTED with RetryInfo rather than a queue that grows.
-        .layer(ShedResponseLayer { domain: config.kind.error_domain() })
-        .layer(LoadShedLayer::new())
-        // One limit for the whole process, shared by every connection.
-        .layer(GlobalConcurrencyLimitLayer::new(config.max_concurrent_requests))
-        // Innermost: every mutation and personal-data read is recorded before its answer leaves, and
-        // shed or rate-limited calls, which did nothing, cost no write.
-        .layer(AuditLayer::new(audit));
-
     let drain = config.shutdown_drain;
     let grace = config.shutdown_grace;
     let (closing, closed) = oneshot::channel::<()>();
@@ -165,12 +143,8 @@ async fn serve(
         let _ = closing.send(());
     };
 
-    let router = Server::builder()
-        // Deadline: the caller's grpc-timeout when shorter, this otherwise.
-        .timeout(config.request_timeout)
-        .layer(layers)
-        .add_routes(routes);
-    // Under mutual TLS the chassis handshakes itself, with the certificates on disk now (tls.rs).
+    let router = Server::builder().layer(call_stack(&config, &security, audit)).add_routes(routes);
+    // Under mutual TLS the chassis handshakes itself, with the certificates on disk now (tls/server.rs).
     let server: Pin<Box<dyn Future<Output = Result<(), tonic::transport::Error>> + Send>> = match security.tls {
         Some(tls) => Box::pin(router.serve_with_incoming_shutdown(tls.incoming(listener), graceful)),
         None => Box::pin(router.serve_with_incoming_shutdown(plaintext_incoming(listener), graceful)),
@@ -196,10 +170,50 @@ async fn serve(
     }
 }
 
+/// Every call's way through the server, read top-down: the first layer is the first to see a call and
+/// the last to see its answer. (Around it all, tonic maps what errors are left into statuses, and
+/// reads `grpc-timeout` itself too, answering as the deadline layer does.)
+fn call_stack(
+    config: &ServiceConfig,
+    security: &Security,
+    audit: AuditTrail,
+) -> impl Layer<
+    Routes,
+    Service = impl Service<Request<Body>, Response = Response<Body>, Error = BoxError, Future: Send>
+              + Clone
+              + Send
+              + 'static
+              + use<>,
+> + Clone
++ use<> {
+    let domain = config.kind.error_domain();
+    ServiceBuilder::new()
+        // A span for every RPC, so refused, shed and timed-out calls are visible too.
+        .layer(ServerTraceLayer)
+        // Every refusal below, and the deadline, becomes a gRPC status with ErrorInfo (and RetryInfo
+        // where waiting helps) in the service's error domain: one place answers them all.
+        .layer(RefusalResponseLayer::new(domain))
+        // The caller's grpc-timeout when shorter, the service's own limit otherwise: no call runs on
+        // for ever, whatever it waits for below.
+        .layer(DeadlineLayer::new(config.request_timeout))
+        // Who calls, and whether the policy and its rate let it: before any work is spent on it.
+        // The guard records the calls the policy refuses in the audit trail.
+        .layer(Guard::new(security.mode, security.policy.clone(), config.rate_limit_per_identity, audit.clone()))
+        // One identity's open calls are capped, so it cannot take every slot below from the others.
+        .layer(ConcurrencyPerIdentityLayer::new(config.concurrency_per_identity))
+        // Overload is refused at once (RESOURCE_EXHAUSTED with RetryInfo), not queued to grow.
+        .layer(LoadShedLayer::new())
+        // One limit for the whole process, shared by every connection.
+        .layer(GlobalConcurrencyLimitLayer::new(config.max_concurrent_requests))
+        // Innermost: every mutation and personal-data read is recorded before its answer leaves, and
+        // shed or rate-limited calls, which did nothing, cost no write.
+        .layer(AuditLayer::new(audit))
+}
+
 /// The plaintext connections accepted on `listener` (the development mode and the probe port), with
 /// `TCP_NODELAY` set: tonic applies its own `tcp_nodelay` only to listeners it binds itself, never to
 /// `serve_with_incoming`, and without it each small answer on a kept connection waits for Nagle's
-/// algorithm and the caller's delayed ACK, some 40 ms a call. The TLS listener sets it too (tls.rs).
+/// algorithm and the caller's delayed ACK, some 40 ms a call. The TLS listener sets it too (tls/server.rs).
 pub fn plaintext_incoming(listener: TcpListener) -> TcpIncoming {
     TcpIncoming::from(listener).with_nodelay(Some(true))
 }
@@ -272,58 +286,4 @@ fn reflection_builder(service_name: &str) -> tonic_reflection::server::Builder<'
 async fn set_all(health: &HealthReporter, service_name: &str, status: ServingStatus) {
     health.set_service_status(service_name, status).await;
     health.set_service_status("", status).await;
-}
-
-/// Turns the load shedder's `Overloaded` error into a RESOURCE_EXHAUSTED response with ErrorInfo and
-/// RetryInfo.
-#[derive(Debug, Clone, Copy)]
-struct ShedResponseLayer {
-    domain: &'static str,
-}
-
-impl<S> Layer<S> for ShedResponseLayer {
-    type Service = ShedResponse<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        ShedResponse { inner, domain: self.domain }
-    }
-}
-
-#[derive(Debug, Clone)]
-struct ShedResponse<S> {
-    inner: S,
-    domain: &'static str,
-}
-
-impl<S, B> Service<Request<B>> for ShedResponse<S>
-where
-    S: Service<Request<B>, Response = Response<Body>, Error = BoxError>,
-    S::Future: Send + 'static,
-{
-    type Response = Response<Body>;
-    type Error = BoxError;
-    type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, BoxError>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: Request<B>) -> Self::Future {
-        let future = self.inner.call(request);
-        let domain = self.domain;
-        Box::pin(async move {
-            match future.await {
-                Err(error) if error.is::<tower::load_shed::error::Overloaded>() => {
-                    let status = ApiError::ResourceExhausted {
-                        reason: "OVERLOADED",
-                        description: "the service is at its concurrency limit; retry shortly".to_owned(),
-                        retry_after: SHED_RETRY_AFTER,
-                    }
-                    .into_status(domain);
-                    Ok(status.into_http())
-                }
-                other => other,
-            }
-        })
-    }
 }
