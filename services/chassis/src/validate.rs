@@ -1,7 +1,8 @@
 //! The one way a service validates a request: collect every field violation, then answer
 //! INVALID_ARGUMENT with a `BadRequest` listing them all; with the checks every service shares (the
-//! free-text limit, calendar dates and their `google.type.Date` form). A service's own rules extend
-//! [`Violations`]; no check quotes the offending value (it may be personal data).
+//! free-text limit, codes, calendar dates and their `google.type.Date` form). A service's own rules
+//! extend [`Violations`] through a type [`service_violations!`](crate::service_violations) declares;
+//! no check quotes the offending value (it may be personal data).
 
 use chrono::{Datelike, NaiveDate};
 use motcua_proto::google::r#type::Date;
@@ -10,6 +11,10 @@ use crate::error::{ApiError, FieldViolation};
 
 /// The longest free text (names, reasons, comments, notes) a request may carry, in characters.
 pub const MAX_TEXT: usize = 2000;
+
+/// The longest staff code (an officer's, a signer's, a certificate holder's), in ASCII characters: the
+/// same in every service, as the code intake or receipt accepts is the one signing is asked to sign as.
+pub const MAX_STAFF_CODE: usize = 64;
 
 /// The ErrorInfo reason when no violation has a reason of its own.
 const GENERIC_REASON: &str = "INVALID_ARGUMENT";
@@ -41,10 +46,27 @@ impl Violations {
 
     /// Free text in `field`: given (not blank) when `required`, and at most [`MAX_TEXT`] characters.
     pub fn text(&mut self, field: &str, text: &str, required: bool) {
+        self.text_within(field, text, required, MAX_TEXT);
+    }
+
+    /// Free text in `field` that ends up where [`MAX_TEXT`] is too long (a certificate's common name, a
+    /// transparency log entry): given (not blank) when `required`, and at most `max_chars` characters.
+    pub fn text_within(&mut self, field: &str, text: &str, required: bool, max_chars: usize) {
         if required && text.trim().is_empty() {
             self.add(field, "required");
-        } else if text.chars().count() > MAX_TEXT {
-            self.add(field, format!("at most {MAX_TEXT} characters"));
+        } else if text.chars().count() > max_chars {
+            self.add(field, format!("at most {max_chars} characters"));
+        }
+    }
+
+    /// A code in `field` (a staff code, a branch or procedure code, a tax code): at most `max` printable
+    /// ASCII characters without spaces, given when `required`. Codes travel between services, so one
+    /// rule for them all keeps a code one service accepts from being refused by the next.
+    pub fn code(&mut self, field: &str, code: &str, max: usize, required: bool) {
+        if required && code.is_empty() {
+            self.add(field, "required");
+        } else if code.len() > max || !code.bytes().all(|byte| byte.is_ascii_graphic()) {
+            self.add(field, format!("at most {max} printable ASCII characters"));
         }
     }
 
@@ -56,6 +78,14 @@ impl Violations {
             self.add(field, "not a calendar date");
         }
         parsed
+    }
+
+    /// The calendar date in `field`, which must be given: `None` (and a violation) when absent or invalid.
+    pub fn required_date(&mut self, field: &str, date: Option<&Date>) -> Option<NaiveDate> {
+        if date.is_none() {
+            self.add(field, "required");
+        }
+        self.date(field, date)
     }
 
     /// INVALID_ARGUMENT with every violation, if there is any.
@@ -70,6 +100,64 @@ impl Violations {
         }
         Err(ApiError::InvalidArgument { reason: self.reason.unwrap_or(reason), violations: self.violations })
     }
+}
+
+/// Declares a service's request checks: a type that reads as the kit's [`Violations`] (it dereferences
+/// to it and finishes the same way), to which the service adds its own rules in an `impl` block; Rust
+/// lets only the crate that owns a type add methods to it, so each service names its own.
+///
+/// ```
+/// motcua_chassis::service_violations! {
+///     /// The example's request checks.
+///     pub struct Violations;
+/// }
+/// impl Violations {
+///     /// A positive count in `field`.
+///     pub fn count(&mut self, field: &str, count: i32) {
+///         if count <= 0 {
+///             self.add(field, "a positive number");
+///         }
+///     }
+/// }
+/// let mut violations = Violations::default();
+/// violations.count("copies", 0);
+/// violations.text("note", "", false);
+/// assert!(violations.finish().is_err());
+/// ```
+#[macro_export]
+macro_rules! service_violations {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident;) => {
+        $(#[$meta])*
+        #[derive(Debug, Default)]
+        $vis struct $name($crate::validate::Violations);
+
+        impl ::std::ops::Deref for $name {
+            type Target = $crate::validate::Violations;
+
+            fn deref(&self) -> &Self::Target {
+                &self.0
+            }
+        }
+
+        impl ::std::ops::DerefMut for $name {
+            fn deref_mut(&mut self) -> &mut Self::Target {
+                &mut self.0
+            }
+        }
+
+        impl $name {
+            /// INVALID_ARGUMENT with every violation, if there is any.
+            $vis fn finish(self) -> ::std::result::Result<(), $crate::ApiError> {
+                self.0.finish()
+            }
+
+            /// INVALID_ARGUMENT with every violation, if there is any, with `reason` unless a violation
+            /// brought its own.
+            $vis fn finish_as(self, reason: &'static str) -> ::std::result::Result<(), $crate::ApiError> {
+                self.0.finish_as(reason)
+            }
+        }
+    };
 }
 
 /// The `google.type.Date` of a calendar day.
@@ -111,6 +199,31 @@ mod tests {
     }
 
     #[test]
+    fn a_field_with_its_own_limit_and_a_code_are_held_to_it() {
+        let mut violations = Violations::default();
+        violations.text_within("display_name", &"ê".repeat(200), true, 200);
+        violations.code("branch_code", "CN01", 64, true);
+        violations.code("phone", "", 16, false);
+        assert!(violations.is_empty(), "all within their limits");
+        violations.text_within("display_name", &"ê".repeat(201), true, 200);
+        violations.code("signer_id", "", 64, true);
+        violations.code("holder_id", "cán bộ", 64, true);
+        violations.code("procedure_code", &"1".repeat(41), 40, false);
+        let Err(ApiError::InvalidArgument { violations, .. }) = violations.finish() else {
+            panic!("four fields are invalid");
+        };
+        assert_eq!(
+            violations,
+            vec![
+                FieldViolation::new("display_name", "at most 200 characters"),
+                FieldViolation::new("signer_id", "required"),
+                FieldViolation::new("holder_id", "at most 64 printable ASCII characters"),
+                FieldViolation::new("procedure_code", "at most 40 printable ASCII characters"),
+            ]
+        );
+    }
+
+    #[test]
     fn the_first_specific_reason_names_the_error_whatever_the_default() {
         let mut violations = Violations::default();
         violations.add("page_size", "negative");
@@ -138,6 +251,14 @@ mod tests {
         let mut violations = Violations::default();
         assert_eq!(violations.date("issue_date", None), None);
         assert!(violations.is_empty(), "an absent date is no violation");
+        assert_eq!(violations.required_date("period.date", Some(&date_to_proto(day))), Some(day));
+        assert!(violations.is_empty(), "a given date is what a required one needs");
+        let mut required = Violations::default();
+        assert_eq!(required.required_date("period.date", None), None);
+        assert_eq!(
+            required.finish().map_err(|error| error.to_string()),
+            Err("invalid request: period.date: required".to_owned())
+        );
         assert_eq!(violations.date("issue_date", Some(&Date { year: 2025, month: 13, day: 1 })), None);
         assert_eq!(
             violations.finish().map_err(|error| error.to_string()),

@@ -20,7 +20,9 @@ fn a_peer_url_that_does_not_parse_is_refused_at_start_up() {
     for url in ["", "not a url", "127.0.0.1:50052", "ftp://127.0.0.1:50052", "http://"] {
         let refused = peer::connect_as(&intake_config(), url).err();
         assert!(matches!(refused, Some(ConnectError::InvalidUrl { .. })), "{url:?} is refused");
-        assert!(SigningClient::connect(&intake_config(), url).is_err(), "{url:?} is refused by the typed client");
+        let refused = SigningClient::connect(&intake_config(), "MOTCUA_INTAKE_SIGNING_URL", url).err();
+        let message = refused.map(|error| error.to_string()).unwrap_or_default();
+        assert_eq!(message, "MOTCUA_INTAKE_SIGNING_URL is not valid", "{url:?} is refused by the typed client");
     }
     let message = peer::connect_lazy("127.0.0.1:50052").err().map(|error| error.to_string()).unwrap_or_default();
     assert!(message.contains("127.0.0.1:50052") && message.contains("http://host:port"), "{message}");
@@ -30,7 +32,8 @@ fn a_peer_url_that_does_not_parse_is_refused_at_start_up() {
 async fn a_peer_that_is_down_is_unavailable_with_retry_info() {
     // A port that was free a moment ago: nothing listens there.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").and_then(|listener| listener.local_addr()).expect("a port");
-    let signing = SigningClient::connect(&intake_config(), &format!("http://{closed}")).expect("a valid URL");
+    let signing = SigningClient::connect(&intake_config(), "MOTCUA_INTAKE_SIGNING_URL", &format!("http://{closed}"))
+        .expect("a valid URL");
     let error = signing
         .sign(
             uuid::Uuid::new_v4().to_string(),
@@ -54,7 +57,11 @@ fn a_peers_refusal_is_a_failed_precondition_naming_the_peer_and_its_reason() {
     let refusal = tonic::Status::with_error_details(
         Code::NotFound,
         "no signer officer-CN09",
-        tonic_types::ErrorDetails::with_error_info("SIGNER_NOT_FOUND", "signing.motcua", std::collections::HashMap::new()),
+        tonic_types::ErrorDetails::with_error_info(
+            "SIGNER_NOT_FOUND",
+            "signing.motcua",
+            std::collections::HashMap::new(),
+        ),
     );
     let error = PeerError::from_status(ServiceKind::Signing, &refusal);
     assert_eq!((error.failure, error.reason.as_str()), (PeerFailure::Refused, "SIGNER_NOT_FOUND"));

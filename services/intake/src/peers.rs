@@ -3,24 +3,21 @@
 //! context, so they join the request's trace; signing's refusals reach the caller as the chassis maps
 //! them (SIGNING_REFUSED, SIGNING_UNAVAILABLE).
 
-use anyhow::Context;
 use motcua_chassis::{
     ApiError, ServiceConfig,
-    peer::signing::{MadeSignature, SealContent, SignContent, SigningClient},
+    peer::signing::{InvalidSigningUrl, MadeSignature, SealContent, SignContent, SigningClient},
 };
 
-/// The signing service, as intake calls it.
+use crate::settings::ENV_INTAKE_SIGNING_URL;
+
+/// The signing service, as intake calls it: documents by their digest, refusals as intake's errors.
 #[derive(Clone)]
-pub struct Signing {
-    client: SigningClient,
-}
+pub struct Signing(SigningClient);
 
 impl Signing {
     /// A client of the signing service at `url`, connected on first use.
-    pub fn connect(config: &ServiceConfig, url: &str) -> anyhow::Result<Self> {
-        let client = SigningClient::connect(config, url)
-            .with_context(|| format!("{} is not valid", crate::settings::ENV_INTAKE_SIGNING_URL))?;
-        Ok(Self { client })
+    pub fn connect(config: &ServiceConfig, url: &str) -> Result<Self, InvalidSigningUrl> {
+        SigningClient::connect(config, ENV_INTAKE_SIGNING_URL, url).map(Self)
     }
 
     /// Has `officer_id` sign the document with digest `document_sha256`. `request_id` is derived from
@@ -33,7 +30,7 @@ impl Signing {
         subject: String,
     ) -> Result<MadeSignature, ApiError> {
         let content = SignContent::DocumentSha256(document_sha256);
-        Ok(self.client.sign(request_id, officer_id, content, subject).await?)
+        Ok(self.0.sign(request_id, officer_id, content, subject).await?)
     }
 
     /// Has `approver_id` approve `officer_signature` by applying the branch seal.
@@ -45,6 +42,6 @@ impl Signing {
         document_sha256: Vec<u8>,
     ) -> Result<MadeSignature, ApiError> {
         let content = SealContent::DocumentSha256(document_sha256);
-        Ok(self.client.seal(request_id, officer_signature, approver_id, content).await?)
+        Ok(self.0.seal(request_id, officer_signature, approver_id, content).await?)
     }
 }

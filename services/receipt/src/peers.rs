@@ -1,15 +1,16 @@
 //! Receipt's client of signing, which signs each receipt's canonical XML with the collector's key,
 //! through the chassis's signing client. Calls carry the trace context, so they join the job's trace.
 
-use anyhow::Context;
 pub use motcua_chassis::peer::signing::MadeSignature;
 use motcua_chassis::{
     ServiceConfig,
     peer::{
         PeerError, PeerFailure,
-        signing::{SignContent, SigningClient},
+        signing::{InvalidSigningUrl, SignContent, SigningClient},
     },
 };
+
+use crate::settings::ENV_RECEIPT_SIGNING_URL;
 
 /// Why signing did not sign.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -37,18 +38,15 @@ impl From<PeerError> for SignFailure {
     }
 }
 
-/// The signing service, as receipt calls it.
+/// The signing service, as receipt calls it: whole documents, refusals as a [`SignFailure`] the
+/// signing job acts on.
 #[derive(Clone)]
-pub struct Signing {
-    client: SigningClient,
-}
+pub struct Signing(SigningClient);
 
 impl Signing {
     /// A client of the signing service at `url`, connected on first use.
-    pub fn connect(config: &ServiceConfig, url: &str) -> anyhow::Result<Self> {
-        let client = SigningClient::connect(config, url)
-            .with_context(|| format!("{} is not valid", crate::settings::ENV_RECEIPT_SIGNING_URL))?;
-        Ok(Self { client })
+    pub fn connect(config: &ServiceConfig, url: &str) -> Result<Self, InvalidSigningUrl> {
+        SigningClient::connect(config, ENV_RECEIPT_SIGNING_URL, url).map(Self)
     }
 
     /// Has `officer_id` sign `document` (a receipt's canonical XML) for `subject`. `request_id` is
@@ -60,6 +58,6 @@ impl Signing {
         document: Vec<u8>,
         subject: String,
     ) -> Result<MadeSignature, SignFailure> {
-        Ok(self.client.sign(request_id, officer_id, SignContent::Document(document), subject).await?)
+        Ok(self.0.sign(request_id, officer_id, SignContent::Document(document), subject).await?)
     }
 }

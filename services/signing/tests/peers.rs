@@ -35,7 +35,8 @@ const POLICY: &str = "identities:
 ";
 
 fn peer_of(kind: ServiceKind, url: &str) -> SigningClient {
-    SigningClient::connect(&ServiceConfig::for_local(kind, "sqlite::memory:"), url).expect("a valid URL")
+    SigningClient::connect(&ServiceConfig::for_local(kind, "sqlite::memory:"), "MOTCUA_TEST_SIGNING_URL", url)
+        .expect("a valid URL")
 }
 
 #[tokio::test]

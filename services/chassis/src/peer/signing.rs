@@ -18,6 +18,18 @@ pub struct MadeSignature {
     pub log_index: i64,
 }
 
+/// A signing URL, as a service's setting gives it, that does not make a channel: start-up stops on it,
+/// naming the variable to fix.
+#[derive(Debug, thiserror::Error)]
+#[error("{variable} is not valid")]
+pub struct InvalidSigningUrl {
+    /// The environment variable that gave the URL (`MOTCUA_INTAKE_SIGNING_URL`).
+    pub variable: &'static str,
+    /// Why the URL makes no channel.
+    #[source]
+    pub source: ConnectError,
+}
+
 /// A client of the signing service, connected on first use.
 #[derive(Clone)]
 pub struct SigningClient {
@@ -25,10 +37,12 @@ pub struct SigningClient {
 }
 
 impl SigningClient {
-    /// A client of the signing service at `url`, for the service configured by `config` (see
-    /// [`connect_as`]); a URL that does not parse is refused here, at start-up.
-    pub fn connect(config: &ServiceConfig, url: &str) -> Result<Self, ConnectError> {
-        Ok(Self { client: SigningServiceClient::new(connect_as(config, url)?) })
+    /// A client of the signing service at `url`, which the setting `variable` gives, for the service
+    /// configured by `config` (see [`connect_as`]); a URL that does not parse is refused here, at
+    /// start-up.
+    pub fn connect(config: &ServiceConfig, variable: &'static str, url: &str) -> Result<Self, InvalidSigningUrl> {
+        let channel = connect_as(config, url).map_err(|source| InvalidSigningUrl { variable, source })?;
+        Ok(Self { client: SigningServiceClient::new(channel) })
     }
 
     /// Has `signer_id` sign `content` (a document, or its SHA-256) for `subject`. `request_id` is

@@ -1,8 +1,8 @@
-//! Receipt's own request rules (codes, names, payers, contents) on the chassis's validation kit; each
+//! Receipt's own request rules (names, payers, contents) on the chassis's validation kit; each
 //! check adds a field violation and never quotes the offending value (it may be personal data).
 
 use chrono::NaiveDate;
-use motcua_chassis::{ApiError, timestamps, validate};
+use motcua_chassis::{timestamps, validate};
 use motcua_proto::motcua::{common::v1 as common, receipt::v1 as pb};
 
 use crate::domain::{
@@ -10,35 +10,13 @@ use crate::domain::{
     series::ReceiptKind,
 };
 
-/// Receipt's request checks: the chassis's kit ([`validate::Violations`]: fields, text, dates, the
-/// error) plus receipt's own rules (codes, names, payers, contents).
-#[derive(Default)]
-pub struct Violations(validate::Violations);
-
-impl std::ops::Deref for Violations {
-    type Target = validate::Violations;
-
-    fn deref(&self) -> &Self::Target {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for Violations {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.0
-    }
+motcua_chassis::service_violations! {
+    /// Receipt's request checks: the chassis's kit ([`validate::Violations`]: fields, text, codes, dates,
+    /// the error) plus receipt's own rules (names, payers, contents).
+    pub struct Violations;
 }
 
 impl Violations {
-    /// A code in `field`: at most `max` printable ASCII characters, required or not.
-    pub fn code(&mut self, field: &str, code: &str, max: usize, required: bool) {
-        if required && code.is_empty() {
-            self.add(field, "required");
-        } else if code.len() > max || !code.bytes().all(|byte| byte.is_ascii_graphic()) {
-            self.add(field, format!("at most {max} printable ASCII characters"));
-        }
-    }
-
     /// The id in a resource name `{collection}/{id}` in `field`.
     pub fn name<'a>(&mut self, field: &str, name: &'a str, collection: &str) -> Option<&'a str> {
         let id = name.strip_prefix(collection).and_then(|rest| rest.strip_prefix('/'));
@@ -54,7 +32,7 @@ impl Violations {
     /// The collector in `field`.
     pub fn collector(&mut self, field: &str, collector: Option<pb::Collector>) -> Collector {
         let collector = collector.unwrap_or_default();
-        self.code(&format!("{field}.officer_id"), &collector.officer_id, 64, true);
+        self.code(&format!("{field}.officer_id"), &collector.officer_id, validate::MAX_STAFF_CODE, true);
         self.text(&format!("{field}.display_name"), &collector.display_name, false);
         Collector { officer_id: collector.officer_id, display_name: collector.display_name }
     }
@@ -228,11 +206,6 @@ impl Violations {
             appointment_time: appointment_time?,
             components,
         })
-    }
-
-    /// INVALID_ARGUMENT with every violation, if there is any.
-    pub fn finish(self) -> Result<(), ApiError> {
-        self.0.finish()
     }
 }
 

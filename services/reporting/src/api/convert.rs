@@ -2,7 +2,7 @@
 //! periods and filters.
 
 use chrono::NaiveDate;
-use motcua_chassis::{ApiError, FieldViolation};
+use motcua_chassis::{ApiError, validate::Violations};
 use motcua_proto::{
     google::r#type::Date,
     motcua::{common::v1 as common, reporting::v1 as pb},
@@ -17,6 +17,12 @@ use crate::{
     store::rollups::Filter,
 };
 
+/// The ErrorInfo reason of a period that is not one.
+const INVALID_PERIOD: &str = "INVALID_PERIOD";
+
+/// The longest branch or procedure code a filter names: longer than any the services issue.
+const MAX_FILTER_CODE: usize = 64;
+
 /// The protobuf date of `day`.
 pub fn date(day: NaiveDate) -> Date {
     motcua_chassis::validate::date_to_proto(day)
@@ -24,58 +30,46 @@ pub fn date(day: NaiveDate) -> Date {
 
 /// Reads a request's period (field `field`) as its first and last day.
 pub fn period(period: Option<&pb::Period>, field: &str) -> Result<(NaiveDate, NaiveDate), ApiError> {
-    let period = period.ok_or_else(|| ApiError::invalid("INVALID_PERIOD", field, "required"))?;
+    let period = period.ok_or_else(|| ApiError::invalid(INVALID_PERIOD, field, "required"))?;
+    let mut violations = Violations::default();
     let kind = match pb::PeriodKind::try_from(period.kind) {
-        Ok(pb::PeriodKind::Day) => PeriodKind::Day,
-        Ok(pb::PeriodKind::Month) => PeriodKind::Month,
-        Ok(pb::PeriodKind::Quarter) => PeriodKind::Quarter,
-        Ok(pb::PeriodKind::Year) => PeriodKind::Year,
-        Ok(pb::PeriodKind::Custom) => PeriodKind::Custom,
+        Ok(pb::PeriodKind::Day) => Some(PeriodKind::Day),
+        Ok(pb::PeriodKind::Month) => Some(PeriodKind::Month),
+        Ok(pb::PeriodKind::Quarter) => Some(PeriodKind::Quarter),
+        Ok(pb::PeriodKind::Year) => Some(PeriodKind::Year),
+        Ok(pb::PeriodKind::Custom) => Some(PeriodKind::Custom),
         _ => {
-            return Err(ApiError::invalid(
-                "INVALID_PERIOD",
-                format!("{field}.kind"),
-                "must be DAY, MONTH, QUARTER, YEAR or CUSTOM",
-            ));
+            violations.add(format!("{field}.kind"), "must be DAY, MONTH, QUARTER, YEAR or CUSTOM");
+            None
         }
     };
-    let start = day(period.date.as_ref(), &format!("{field}.date"))?
-        .ok_or_else(|| ApiError::invalid("INVALID_PERIOD", format!("{field}.date"), "required"))?;
-    let end = day(period.end_date.as_ref(), &format!("{field}.end_date"))?;
+    let start = violations.required_date(&format!("{field}.date"), period.date.as_ref());
+    let end = violations.date(&format!("{field}.end_date"), period.end_date.as_ref());
+    violations.finish_as(INVALID_PERIOD)?;
+    let (Some(kind), Some(start)) = (kind, start) else {
+        return Err(ApiError::internal("a period passed its checks without a kind or a first day"));
+    };
     period::bounds(kind, start, end)
-        .map_err(|error| ApiError::invalid("INVALID_PERIOD", format!("{field}.end_date"), error.to_string()))
+        .map_err(|error| ApiError::invalid(INVALID_PERIOD, format!("{field}.end_date"), error.to_string()))
 }
 
-fn day(date: Option<&Date>, field: &str) -> Result<Option<NaiveDate>, ApiError> {
-    let Some(date) = date else { return Ok(None) };
-    motcua_chassis::validate::date_from_proto(date)
-        .map(Some)
-        .ok_or_else(|| ApiError::invalid("INVALID_PERIOD", field, "not a calendar date"))
-}
-
-/// Reads the dimension filters every query shares.
+/// Reads the dimension filters every query shares: codes as every service writes them, and the
+/// contract's enums.
 pub fn filter(branch_code: &str, procedure_code: &str, level: i32, channel: i32) -> Result<Filter, ApiError> {
-    let mut violations = Vec::new();
-    let text = |value: &str, field: &str, violations: &mut Vec<FieldViolation>| {
-        if value.len() > 64 || value.chars().any(char::is_control) {
-            violations.push(FieldViolation::new(field, "at most 64 printable characters"));
-        }
-        (!value.is_empty()).then(|| value.to_owned())
-    };
-    let branch_code = text(branch_code, "branch_code", &mut violations);
-    let procedure_code = text(procedure_code, "procedure_code", &mut violations);
+    let mut violations = Violations::default();
+    violations.code("branch_code", branch_code, MAX_FILTER_CODE, false);
+    violations.code("procedure_code", procedure_code, MAX_FILTER_CODE, false);
     if common::ImplementationLevel::try_from(level).is_err() {
-        violations.push(FieldViolation::new("level", "not an ImplementationLevel"));
+        violations.add("level", "not an ImplementationLevel");
     }
     if common::Channel::try_from(channel).is_err() {
-        violations.push(FieldViolation::new("channel", "not a Channel"));
+        violations.add("channel", "not a Channel");
     }
-    if !violations.is_empty() {
-        return Err(ApiError::InvalidArgument { reason: "INVALID_FILTER", violations });
-    }
+    violations.finish_as("INVALID_FILTER")?;
+    let given = |code: &str| (!code.is_empty()).then(|| code.to_owned());
     Ok(Filter {
-        branch_code,
-        procedure_code,
+        branch_code: given(branch_code),
+        procedure_code: given(procedure_code),
         level: (level != 0).then_some(level),
         channel: (channel != 0).then_some(channel),
     })

@@ -1,6 +1,6 @@
 //! Certificate authorities: a deployment's root and its branches' intermediates.
 
-use motcua_chassis::{ApiError, FieldViolation, idempotency::RequestKey, paging};
+use motcua_chassis::{ApiError, idempotency::RequestKey, paging};
 use motcua_proto::motcua::signing::v1::{self as pb, signing_event::Payload};
 use prost::Message;
 use tonic::Status;
@@ -11,7 +11,7 @@ use super::{
     db_status, finish_claimed,
     issuing::{self, NewCertificate},
     status,
-    validate::{self, parse_name},
+    validate::{Violations, is_plain_id, parse_name},
 };
 use crate::{
     domain::{
@@ -29,23 +29,23 @@ const ROOT_VALIDITY_DAYS: u32 = 7305;
 const INTERMEDIATE_VALIDITY_DAYS: u32 = 3652;
 
 /// A key algorithm of a request: unset means ECDSA P-256.
-pub(crate) fn key_algorithm(violations: &mut Vec<FieldViolation>, number: i32) -> KeyAlgorithm {
+pub(crate) fn key_algorithm(violations: &mut Violations, number: i32) -> KeyAlgorithm {
     match number {
         0 => KeyAlgorithm::EcdsaP256,
         other => KeyAlgorithm::from_number(other).unwrap_or_else(|| {
-            violations.push(FieldViolation::new("key_algorithm", "not a known key algorithm"));
+            violations.add("key_algorithm", "not a known key algorithm");
             KeyAlgorithm::EcdsaP256
         }),
     }
 }
 
 /// Validity days of a request: 0 means `default`.
-pub(crate) fn validity_days(violations: &mut Vec<FieldViolation>, days: i32, default: u32) -> u32 {
+pub(crate) fn validity_days(violations: &mut Violations, days: i32, default: u32) -> u32 {
     match u32::try_from(days) {
         Ok(0) => default,
         Ok(days) if days <= 36_525 => days,
         _ => {
-            violations.push(FieldViolation::new("validity_days", "0 to 36525"));
+            violations.add("validity_days", "0 to 36525");
             default
         }
     }
@@ -57,41 +57,41 @@ pub(super) async fn create(
 ) -> Result<pb::CreateCertificateAuthorityResponse, Status> {
     let key =
         RequestKey::new(&request.request_id, "CreateCertificateAuthority", &request.encode_to_vec()).map_err(status)?;
-    let mut violations = Vec::new();
-    if !validate::is_plain_id(&request.authority_id, 63) {
-        violations.push(FieldViolation::new("authority_id", "required: 1 to 63 lowercase letters, digits and hyphens"));
+    let mut violations = Violations::default();
+    if !is_plain_id(&request.authority_id, 63) {
+        violations.add("authority_id", "required: 1 to 63 lowercase letters, digits and hyphens");
     }
-    let display_name = validate::required_text(&mut violations, "display_name", &request.display_name, 200);
+    let display_name = violations.display_name("display_name", &request.display_name);
     let algorithm = key_algorithm(&mut violations, request.key_algorithm);
     let kind = pb::AuthorityKind::try_from(request.kind).unwrap_or_default();
     let parent_id = match kind {
         pb::AuthorityKind::Root => {
             if !request.parent.is_empty() {
-                violations.push(FieldViolation::new("parent", "a root has no parent"));
+                violations.add("parent", "a root has no parent");
             }
             if !request.branch_code.is_empty() {
-                violations.push(FieldViolation::new("branch_code", "a root serves no single branch"));
+                violations.add("branch_code", "a root serves no single branch");
             }
             None
         }
         pb::AuthorityKind::Intermediate => {
-            validate::code(&mut violations, "branch_code", &request.branch_code);
+            violations.required_code("branch_code", &request.branch_code);
             match parse_name(&request.parent, "authorities", "parent", 63) {
                 Ok(parent) => Some(parent.to_owned()),
                 Err(_) => {
-                    violations.push(FieldViolation::new("parent", "required: authorities/{authority_id} of a root"));
+                    violations.add("parent", "required: authorities/{authority_id} of a root");
                     None
                 }
             }
         }
         pb::AuthorityKind::Unspecified => {
-            violations.push(FieldViolation::new("kind", "required: ROOT or INTERMEDIATE"));
+            violations.add("kind", "required: ROOT or INTERMEDIATE");
             None
         }
     };
     let default_days = if kind == pb::AuthorityKind::Root { ROOT_VALIDITY_DAYS } else { INTERMEDIATE_VALIDITY_DAYS };
     let validity_days = validity_days(&mut violations, request.validity_days, default_days);
-    validate::finish("INVALID_AUTHORITY", violations)?;
+    violations.check("INVALID_AUTHORITY")?;
 
     let transaction = match begin_claimed(state, &key).await? {
         Begun::Replayed(response) => return Ok(response),

@@ -1,7 +1,7 @@
 //! Officers' and branch seals' certificates: issuing, reading, listing and revoking, and the CRLs.
 
 use chrono::{DateTime, Utc};
-use motcua_chassis::{ApiError, FieldViolation, idempotency::RequestKey, paging, timestamps};
+use motcua_chassis::{ApiError, idempotency::RequestKey, paging, timestamps};
 use motcua_proto::motcua::signing::v1::{self as pb, signing_event::Payload};
 use prost::Message;
 use tonic::Status;
@@ -14,7 +14,7 @@ use super::{
     db_status, finish_claimed,
     issuing::{self, NewCertificate},
     status,
-    validate::{self, parse_name},
+    validate::{Violations, parse_name},
 };
 use crate::{
     domain::{
@@ -30,17 +30,17 @@ pub(crate) const CERTIFICATE_TYPE: &str = "motcua.signing.v1.Certificate";
 const HOLDER_VALIDITY_DAYS: u32 = 730;
 
 /// The roles of a person's certificate: at least one; none for a seal.
-pub(crate) fn roles_of(violations: &mut Vec<FieldViolation>, kind: SubjectKind, numbers: &[i32]) -> Vec<SignerRole> {
+pub(crate) fn roles_of(violations: &mut Violations, kind: SubjectKind, numbers: &[i32]) -> Vec<SignerRole> {
     let roles: Vec<SignerRole> = numbers.iter().filter_map(|number| SignerRole::from_number(*number)).collect();
     if roles.len() != numbers.len() {
-        violations.push(FieldViolation::new("roles", "OFFICER or APPROVER only"));
+        violations.add("roles", "OFFICER or APPROVER only");
     }
     match kind {
         SubjectKind::Person if roles.is_empty() => {
-            violations.push(FieldViolation::new("roles", "a person's certificate needs at least one role"));
+            violations.add("roles", "a person's certificate needs at least one role");
         }
         SubjectKind::Organisation if !roles.is_empty() => {
-            violations.push(FieldViolation::new("roles", "a seal's certificate has no roles"));
+            violations.add("roles", "a seal's certificate has no roles");
         }
         _ => {}
     }
@@ -48,11 +48,11 @@ pub(crate) fn roles_of(violations: &mut Vec<FieldViolation>, kind: SubjectKind, 
 }
 
 /// PERSON or ORGANISATION from a request.
-pub(crate) fn holder_kind(violations: &mut Vec<FieldViolation>, number: i32) -> SubjectKind {
+pub(crate) fn holder_kind(violations: &mut Violations, number: i32) -> SubjectKind {
     match SubjectKind::from_number(number) {
         Some(kind @ (SubjectKind::Person | SubjectKind::Organisation)) => kind,
         _ => {
-            violations.push(FieldViolation::new("subject_kind", "required: PERSON or ORGANISATION"));
+            violations.add("subject_kind", "required: PERSON or ORGANISATION");
             SubjectKind::Person
         }
     }
@@ -72,25 +72,25 @@ pub(super) async fn create(
     request: pb::CreateCertificateRequest,
 ) -> Result<pb::CreateCertificateResponse, Status> {
     let key = RequestKey::new(&request.request_id, "CreateCertificate", &request.encode_to_vec()).map_err(status)?;
-    let mut violations = Vec::new();
+    let mut violations = Violations::default();
     let issuer_id = match parse_name(&request.issuer, "authorities", "issuer", 63) {
         Ok(issuer_id) => issuer_id.to_owned(),
         Err(_) => {
-            violations.push(FieldViolation::new("issuer", "required: authorities/{authority_id}"));
+            violations.add("issuer", "required: authorities/{authority_id}");
             String::new()
         }
     };
     let kind = holder_kind(&mut violations, request.subject_kind);
-    let holder_id = validate::code(&mut violations, "holder_id", &request.holder_id);
-    let display_name = validate::required_text(&mut violations, "display_name", &request.display_name, 200);
-    let branch_code = validate::code(&mut violations, "branch_code", &request.branch_code);
+    let holder_id = violations.required_code("holder_id", &request.holder_id);
+    let display_name = violations.display_name("display_name", &request.display_name);
+    let branch_code = violations.required_code("branch_code", &request.branch_code);
     let roles = roles_of(&mut violations, kind, &request.roles);
     let algorithm = key_algorithm(&mut violations, request.key_algorithm);
     let validity_days = validity_days(&mut violations, request.validity_days, HOLDER_VALIDITY_DAYS);
     if kind == SubjectKind::Organisation && holder_id != branch_code {
-        violations.push(FieldViolation::new("holder_id", "a seal's holder is its branch: the branch code"));
+        violations.add("holder_id", "a seal's holder is its branch: the branch code");
     }
-    validate::finish("INVALID_CERTIFICATE", violations)?;
+    violations.check("INVALID_CERTIFICATE")?;
 
     let transaction = match begin_claimed(state, &key).await? {
         Begun::Replayed(response) => return Ok(response),
@@ -170,14 +170,14 @@ pub(super) async fn list(
     request: pb::ListCertificatesRequest,
 ) -> Result<pb::ListCertificatesResponse, Status> {
     let page_size = paging::page_size(request.page_size).map_err(status)?;
-    let mut violations = Vec::new();
+    let mut violations = Violations::default();
     let issuer_authority_id = if request.issuer.is_empty() {
         None
     } else {
         match parse_name(&request.issuer, "authorities", "issuer", 63) {
             Ok(id) => Some(id.to_owned()),
             Err(_) => {
-                violations.push(FieldViolation::new("issuer", "expected authorities/{authority_id}"));
+                violations.add("issuer", "expected authorities/{authority_id}");
                 None
             }
         }
@@ -187,7 +187,7 @@ pub(super) async fn list(
         number => match SubjectKind::from_number(number) {
             Some(kind) => Some(kind.number()),
             None => {
-                violations.push(FieldViolation::new("subject_kind", "not a known subject kind"));
+                violations.add("subject_kind", "not a known subject kind");
                 None
             }
         },
@@ -196,11 +196,11 @@ pub(super) async fn list(
         Ok(pb::CertificateState::Unspecified) => None,
         Ok(wanted) => Some(wanted),
         Err(_) => {
-            violations.push(FieldViolation::new("state", "not a known certificate state"));
+            violations.add("state", "not a known certificate state");
             None
         }
     };
-    validate::finish("INVALID_FILTER", violations)?;
+    violations.check("INVALID_FILTER")?;
     let filter = pki::CertificateFilter {
         issuer_authority_id,
         branch_code: Some(request.branch_code.clone()).filter(|code| !code.is_empty()),

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use der::Encode;
-use motcua_chassis::{ApiError, FieldViolation, idempotency::RequestKey, timestamps};
+use motcua_chassis::{ApiError, idempotency::RequestKey, timestamps};
 use motcua_proto::motcua::signing::v1::{self as pb, key_material, signing_event::Payload};
 use prost::Message;
 use tonic::Status;
@@ -21,7 +21,8 @@ use super::{
     },
     db_status, finish_claimed, internal,
     issuing::{self, NewCertificate},
-    status, validate,
+    status,
+    validate::{Violations, is_plain_id},
 };
 use crate::{
     domain::{
@@ -132,24 +133,22 @@ pub(super) async fn import_authority(
 ) -> Result<pb::ImportCertificateAuthorityResponse, Status> {
     let key =
         RequestKey::new(&request.request_id, "ImportCertificateAuthority", &request.encode_to_vec()).map_err(status)?;
-    let mut violations = Vec::new();
-    if !validate::is_plain_id(&request.authority_id, 63) {
-        violations.push(FieldViolation::new("authority_id", "required: 1 to 63 lowercase letters, digits and hyphens"));
+    let mut violations = Violations::default();
+    if !is_plain_id(&request.authority_id, 63) {
+        violations.add("authority_id", "required: 1 to 63 lowercase letters, digits and hyphens");
     }
     let kind = pb::AuthorityKind::try_from(request.kind).unwrap_or_default();
     match kind {
         pb::AuthorityKind::Root if !request.branch_code.is_empty() => {
-            violations.push(FieldViolation::new("branch_code", "a root serves no single branch"));
+            violations.add("branch_code", "a root serves no single branch");
         }
         pb::AuthorityKind::Intermediate => {
-            validate::code(&mut violations, "branch_code", &request.branch_code);
+            violations.required_code("branch_code", &request.branch_code);
         }
-        pb::AuthorityKind::Unspecified => {
-            violations.push(FieldViolation::new("kind", "required: ROOT or INTERMEDIATE"))
-        }
+        pb::AuthorityKind::Unspecified => violations.add("kind", "required: ROOT or INTERMEDIATE"),
         pb::AuthorityKind::Root => {}
     }
-    validate::finish("INVALID_AUTHORITY", violations)?;
+    violations.check("INVALID_AUTHORITY")?;
     let material = read_material(request.key_material.clone()).await?;
     let ImportedMaterial { chain, key: private_key } = material;
     let certificate = chain.first().ok_or_else(|| invalid_material("no certificate was given"))?.clone();
@@ -250,15 +249,15 @@ pub(super) async fn import_certificate(
     request: pb::ImportCertificateRequest,
 ) -> Result<pb::ImportCertificateResponse, Status> {
     let key = RequestKey::new(&request.request_id, "ImportCertificate", &request.encode_to_vec()).map_err(status)?;
-    let mut violations = Vec::new();
+    let mut violations = Violations::default();
     let kind = holder_kind(&mut violations, request.subject_kind);
-    let holder_id = validate::code(&mut violations, "holder_id", &request.holder_id);
-    let branch_code = validate::code(&mut violations, "branch_code", &request.branch_code);
+    let holder_id = violations.required_code("holder_id", &request.holder_id);
+    let branch_code = violations.required_code("branch_code", &request.branch_code);
     let roles = roles_of(&mut violations, kind, &request.roles);
     if kind == SubjectKind::Organisation && holder_id != branch_code {
-        violations.push(FieldViolation::new("holder_id", "a seal's holder is its branch: the branch code"));
+        violations.add("holder_id", "a seal's holder is its branch: the branch code");
     }
-    validate::finish("INVALID_CERTIFICATE", violations)?;
+    violations.check("INVALID_CERTIFICATE")?;
     let ImportedMaterial { chain, key: private_key } = read_material(request.key_material.clone()).await?;
     let certificate = chain.first().ok_or_else(|| invalid_material("no certificate was given"))?.clone();
     if private_key.is_none() {

@@ -4,7 +4,7 @@ use std::{collections::HashMap, time::SystemTime};
 
 use chrono::{DateTime, Utc};
 use der::Decode;
-use motcua_chassis::{ApiError, FieldViolation, paging, timestamps};
+use motcua_chassis::{ApiError, paging, timestamps};
 use motcua_proto::motcua::signing::v1::{self as pb, verify_signature_request};
 use tonic::Status;
 use x509_cert::Certificate;
@@ -13,7 +13,7 @@ use super::{
     State,
     convert::{certificate_name, certificate_state, signature_name, signature_to_proto},
     db_status, status,
-    validate::{self, parse_name},
+    validate::{Violations, parse_name},
 };
 use crate::{
     domain::{
@@ -42,12 +42,12 @@ pub(super) async fn list(
     request: pb::ListSignaturesRequest,
 ) -> Result<pb::ListSignaturesResponse, Status> {
     let page_size = paging::page_size(request.page_size).map_err(status)?;
-    let mut violations = Vec::new();
+    let mut violations = Violations::default();
     let kind = match pb::SignatureKind::try_from(request.kind) {
         Ok(pb::SignatureKind::Unspecified) => None,
         Ok(kind) => Some(kind as i16),
         Err(_) => {
-            violations.push(FieldViolation::new("kind", "not a known signature kind"));
+            violations.add("kind", "not a known signature kind");
             None
         }
     };
@@ -57,23 +57,23 @@ pub(super) async fn list(
         match super::certificates::parse_certificate_name(&request.certificate, "certificate") {
             Ok(id) => Some(id.to_owned()),
             Err(_) => {
-                violations.push(FieldViolation::new("certificate", "expected certificates/{64 lowercase hex digits}"));
+                violations.add("certificate", "expected certificates/{64 lowercase hex digits}");
                 None
             }
         }
     };
-    let time = |field: &str, timestamp: &Option<prost_types::Timestamp>, violations: &mut Vec<FieldViolation>| {
+    let time = |field: &str, timestamp: &Option<prost_types::Timestamp>, violations: &mut Violations| {
         timestamp.as_ref().and_then(|timestamp| {
             let time = timestamps::from_proto(timestamp);
             if time.is_none() {
-                violations.push(FieldViolation::new(field, "out of range"));
+                violations.add(field, "out of range");
             }
             time
         })
     };
     let start_time = time("start_time", &request.start_time, &mut violations);
     let end_time = time("end_time", &request.end_time, &mut violations);
-    validate::finish("INVALID_FILTER", violations)?;
+    violations.check("INVALID_FILTER")?;
     let filter = signatures::SignatureFilter {
         subject: Some(request.subject.clone()).filter(|subject| !subject.is_empty()),
         branch_code: Some(request.branch_code.clone()).filter(|code| !code.is_empty()),
@@ -108,13 +108,13 @@ pub(super) async fn verify(
     state: &State,
     request: pb::VerifySignatureRequest,
 ) -> Result<pb::VerifySignatureResponse, Status> {
-    let mut violations = Vec::new();
+    let mut violations = Violations::default();
     let (document, digest) = match &request.content {
         Some(verify_signature_request::Content::Document(document)) => (Some(document.as_slice()), None),
         Some(verify_signature_request::Content::DocumentSha256(digest)) => (None, Some(digest.as_slice())),
         None => (None, None),
     };
-    let document_sha256 = validate::document_digest(&mut violations, document, digest);
+    let document_sha256 = violations.document_digest(document, digest);
     let cms_der = match &request.signature_source {
         Some(verify_signature_request::SignatureSource::CmsDer(bytes)) if !bytes.is_empty() => bytes.clone(),
         Some(verify_signature_request::SignatureSource::Signature(name)) => {
@@ -126,11 +126,11 @@ pub(super) async fn verify(
             record.cms_der
         }
         _ => {
-            violations.push(FieldViolation::new("signature", "required: a signature's name or the CMS bytes"));
+            violations.add("signature", "required: a signature's name or the CMS bytes");
             Vec::new()
         }
     };
-    validate::finish("INVALID_VERIFY_REQUEST", violations)?;
+    violations.check("INVALID_VERIFY_REQUEST")?;
 
     let Ok(parsed) = cms::parse(&cms_der) else {
         return Ok(pb::VerifySignatureResponse {

@@ -1,7 +1,7 @@
 //! Revocation and CRLs: revoking a certificate with a reason (a leaf of the log, and a new signed CRL
 //! of its issuer, in one transaction), and serving an authority's CRLs.
 
-use motcua_chassis::{ApiError, FieldViolation, idempotency::RequestKey, timestamps};
+use motcua_chassis::{ApiError, idempotency::RequestKey, timestamps};
 use motcua_proto::motcua::signing::v1::{self as pb, signing_event::Payload};
 use prost::Message;
 use tonic::Status;
@@ -13,7 +13,7 @@ use super::{
     certificates::{CERTIFICATE_TYPE, chain_pem_of, parse_certificate_name},
     convert::{certificate_name, certificate_to_proto},
     db_status, finish_claimed, internal, issuing, status,
-    validate::{self, parse_name},
+    validate::{MAX_REVOCATION_NOTE, Violations, parse_name},
 };
 use crate::{
     domain::log_entry::{EntryKind, LogEntry},
@@ -28,21 +28,19 @@ pub(super) async fn revoke(
     request: pb::RevokeCertificateRequest,
 ) -> Result<pb::RevokeCertificateResponse, Status> {
     let key = RequestKey::new(&request.request_id, "RevokeCertificate", &request.encode_to_vec()).map_err(status)?;
-    let mut violations = Vec::new();
+    let mut violations = Violations::default();
     let certificate_id = match parse_certificate_name(&request.name, "name") {
         Ok(id) => id.to_owned(),
         Err(_) => {
-            violations.push(FieldViolation::new("name", "required: certificates/{certificate_id}"));
+            violations.add("name", "required: certificates/{certificate_id}");
             String::new()
         }
     };
     if !REASONS.contains(&request.reason) {
-        violations.push(FieldViolation::new("reason", "required: a revocation reason"));
+        violations.add("reason", "required: a revocation reason");
     }
-    if request.note.chars().count() > 500 {
-        violations.push(FieldViolation::new("note", "at most 500 characters"));
-    }
-    validate::finish("INVALID_REVOCATION", violations)?;
+    violations.text_within("note", &request.note, false, MAX_REVOCATION_NOTE);
+    violations.check("INVALID_REVOCATION")?;
 
     let transaction = match begin_claimed(state, &key).await? {
         Begun::Replayed(response) => return Ok(response),

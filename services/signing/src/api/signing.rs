@@ -5,7 +5,7 @@
 use std::time::SystemTime;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
-use motcua_chassis::{ApiError, FieldViolation, clock::Clock, idempotency::RequestKey, identity::Caller, timestamps};
+use motcua_chassis::{ApiError, clock::Clock, idempotency::RequestKey, identity::Caller, timestamps};
 use motcua_proto::motcua::signing::v1::{self as pb, seal_request, sign_request, signing_event::Payload};
 use prost::Message;
 use sea_orm::DatabaseTransaction;
@@ -20,7 +20,7 @@ use super::{
     db_status, finish_claimed, internal,
     issuing::{self, Signer},
     status,
-    validate::{self, parse_name},
+    validate::{MAX_SUBJECT, Violations, parse_name},
 };
 use crate::{
     domain::{
@@ -120,15 +120,15 @@ pub(super) fn caller<T>(request: &tonic::Request<T>) -> Result<Caller, Status> {
 
 pub(super) async fn sign(state: &State, caller: &Caller, request: pb::SignRequest) -> Result<pb::SignResponse, Status> {
     let key = RequestKey::new(&request.request_id, "Sign", &request.encode_to_vec()).map_err(status)?;
-    let mut violations = Vec::new();
-    let signer_id = validate::code(&mut violations, "signer_id", &request.signer_id);
+    let mut violations = Violations::default();
+    let signer_id = violations.required_code("signer_id", &request.signer_id);
     let named = if request.certificate.is_empty() {
         None
     } else {
         match parse_certificate_name(&request.certificate, "certificate") {
             Ok(id) => Some(id.to_owned()),
             Err(_) => {
-                violations.push(FieldViolation::new("certificate", "expected certificates/{64 lowercase hex digits}"));
+                violations.add("certificate", "expected certificates/{64 lowercase hex digits}");
                 None
             }
         }
@@ -138,11 +138,9 @@ pub(super) async fn sign(state: &State, caller: &Caller, request: pb::SignReques
         Some(sign_request::Content::DocumentSha256(digest)) => (None, Some(digest.as_slice())),
         None => (None, None),
     };
-    let document_sha256 = validate::document_digest(&mut violations, document, digest);
-    if request.subject.chars().count() > 200 {
-        violations.push(FieldViolation::new("subject", "at most 200 characters"));
-    }
-    validate::finish("INVALID_SIGN_REQUEST", violations)?;
+    let document_sha256 = violations.document_digest(document, digest);
+    violations.text_within("subject", &request.subject, false, MAX_SUBJECT);
+    violations.check("INVALID_SIGN_REQUEST")?;
 
     let row = active_certificate(state, &signer_id, SubjectKind::Person, Some(SignerRole::Officer), named.as_deref())
         .await?
@@ -245,22 +243,22 @@ fn officer_signature_required(subject: &str, description: &str) -> Status {
 
 pub(super) async fn seal(state: &State, caller: &Caller, request: pb::SealRequest) -> Result<pb::SealResponse, Status> {
     let key = RequestKey::new(&request.request_id, "Seal", &request.encode_to_vec()).map_err(status)?;
-    let mut violations = Vec::new();
+    let mut violations = Violations::default();
     let officer_signature_id = match parse_name(&request.officer_signature, "signatures", "officer_signature", 36) {
         Ok(id) => id.to_owned(),
         Err(_) => {
-            violations.push(FieldViolation::new("officer_signature", "required: signatures/{signature_id}"));
+            violations.add("officer_signature", "required: signatures/{signature_id}");
             String::new()
         }
     };
-    let approver_id = validate::code(&mut violations, "approver_id", &request.approver_id);
+    let approver_id = violations.required_code("approver_id", &request.approver_id);
     let (document, digest) = match &request.content {
         Some(seal_request::Content::Document(document)) => (Some(document.as_slice()), None),
         Some(seal_request::Content::DocumentSha256(digest)) => (None, Some(digest.as_slice())),
         None => (None, None),
     };
-    let document_sha256 = validate::document_digest(&mut violations, document, digest);
-    validate::finish("INVALID_SEAL_REQUEST", violations)?;
+    let document_sha256 = violations.document_digest(document, digest);
+    violations.check("INVALID_SEAL_REQUEST")?;
 
     let officer_signature = signatures::get(&state.db, &officer_signature_id)
         .await
