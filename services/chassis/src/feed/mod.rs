@@ -40,8 +40,8 @@ pub struct NewEvent {
     pub payload: Vec<u8>,
 }
 
-/// An event as stored and numbered.
-#[derive(Debug, Clone, PartialEq)]
+/// An event as stored and numbered; read from a row by its column names.
+#[derive(Debug, Clone, PartialEq, sea_orm::FromQueryResult)]
 pub struct StoredEvent {
     /// Its place in the feed, from 1, dense.
     pub sequence: i64,

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, FromQueryResult, Statement, Value};
 use tokio::{
     sync::{mpsc, watch},
     time::Instant,
@@ -98,18 +98,5 @@ async fn read_after(db: &DatabaseConnection, cursor: i64) -> Result<Vec<StoredEv
             [Value::from(cursor), Value::from(PAGE)],
         ))
         .await?;
-    rows.into_iter()
-        .map(|row| {
-            Ok(StoredEvent {
-                sequence: row.try_get("", "sequence")?,
-                event_id: row.try_get("", "event_id")?,
-                occur_time: row.try_get("", "occur_time")?,
-                subject: row.try_get("", "subject")?,
-                request_id: row.try_get("", "request_id")?,
-                traceparent: row.try_get("", "traceparent")?,
-                event_type: row.try_get("", "event_type")?,
-                payload: row.try_get("", "payload")?,
-            })
-        })
-        .collect()
+    rows.iter().map(|row| StoredEvent::from_query_result(row, "")).collect()
 }

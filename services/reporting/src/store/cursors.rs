@@ -2,12 +2,12 @@
 //! follower applies a batch only if the cursor is still where it read it and the lease still its own,
 //! in the transaction that updates the rollups: each event counts exactly once.
 
-use sea_orm::{ConnectionTrait, DbErr, Value};
+use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Value};
 
 use super::{execute, query};
 
-/// One feed's stored state.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One feed's stored state; read from a row by its column names.
+#[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
 pub struct CursorRow {
     pub feed: String,
     pub cursor: i64,
@@ -139,18 +139,5 @@ pub async fn read_all(db: &impl ConnectionTrait) -> Result<Vec<CursorRow>, DbErr
         Vec::<Value>::new(),
     )
     .await?;
-    rows.into_iter()
-        .map(|row| {
-            Ok(CursorRow {
-                feed: row.try_get("", "feed")?,
-                cursor: row.try_get("", "cursor")?,
-                holder: row.try_get("", "holder")?,
-                lease_until_ms: row.try_get("", "lease_until_ms")?,
-                head: row.try_get("", "head")?,
-                last_event_ms: row.try_get("", "last_event_ms")?,
-                last_apply_ms: row.try_get("", "last_apply_ms")?,
-                last_error: row.try_get("", "last_error")?,
-            })
-        })
-        .collect()
+    rows.iter().map(|row| CursorRow::from_query_result(row, "")).collect()
 }

@@ -1,6 +1,6 @@
 //! The rebuilds of the projections: one row each, found again by its request id.
 
-use sea_orm::{ConnectionTrait, DbErr, Value};
+use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Value};
 
 use super::{execute, query};
 
@@ -11,8 +11,8 @@ pub mod state {
     pub const FAILED: i32 = 3;
 }
 
-/// A rebuild as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A rebuild as stored; read from a row by its column names.
+#[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
 pub struct RebuildRow {
     pub rebuild_id: String,
     pub request_id: String,
@@ -27,21 +27,7 @@ pub struct RebuildRow {
 const COLUMNS: &str = "rebuild_id, request_id, state, start_ms, end_ms, heartbeat_ms, events_applied, error_reason";
 
 fn rows(results: Vec<sea_orm::QueryResult>) -> Result<Vec<RebuildRow>, DbErr> {
-    results
-        .into_iter()
-        .map(|row| {
-            Ok(RebuildRow {
-                rebuild_id: row.try_get("", "rebuild_id")?,
-                request_id: row.try_get("", "request_id")?,
-                state: row.try_get("", "state")?,
-                start_ms: row.try_get("", "start_ms")?,
-                end_ms: row.try_get("", "end_ms")?,
-                heartbeat_ms: row.try_get("", "heartbeat_ms")?,
-                events_applied: row.try_get("", "events_applied")?,
-                error_reason: row.try_get("", "error_reason")?,
-            })
-        })
-        .collect()
+    results.iter().map(|row| RebuildRow::from_query_result(row, "")).collect()
 }
 
 /// The rebuild started by `request_id`, if any.
