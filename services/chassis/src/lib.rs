@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod limits;
 pub mod metrics;
 pub mod paging;
+pub mod party;
 pub mod peer;
 pub mod policy;
 pub mod server;

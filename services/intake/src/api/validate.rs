@@ -6,7 +6,7 @@ use motcua_proto::motcua::{common::v1 as common, intake::v1 as pb};
 
 use super::convert;
 use crate::domain::{
-    applicant::{self, Applicant},
+    applicant::Applicant,
     dossier::Officer,
     dossier_code::{CodeFormat, DossierCode},
 };
@@ -37,54 +37,6 @@ impl Violations {
 
     /// The applicant of a new dossier.
     pub fn applicant(&mut self, applicant: Option<common::Applicant>) -> Option<Applicant> {
-        use common::applicant::Kind;
-        match applicant.and_then(|applicant| applicant.kind) {
-            Some(Kind::Citizen(citizen)) => {
-                if !applicant::is_valid_identity_number(&citizen.identity_number) {
-                    self.add_with_reason(
-                        "INVALID_APPLICANT",
-                        "applicant.citizen.identity_number",
-                        "must be a 12-digit citizen identity number",
-                    );
-                }
-                self.text("applicant.citizen.full_name", &citizen.full_name, true);
-                if !citizen.phone.is_empty() && !applicant::is_valid_phone(&citizen.phone) {
-                    self.add("applicant.citizen.phone", "must be 8 to 15 digits with an optional leading +");
-                }
-                self.text("applicant.citizen.address", &citizen.address, false);
-                let date_of_birth = self.date("applicant.citizen.date_of_birth", citizen.date_of_birth.as_ref());
-                Some(Applicant::Citizen {
-                    identity_number: citizen.identity_number,
-                    full_name: citizen.full_name,
-                    date_of_birth,
-                    phone: citizen.phone,
-                    address: citizen.address,
-                })
-            }
-            Some(Kind::Organisation(organisation)) => {
-                if !applicant::is_valid_tax_code(&organisation.tax_code) {
-                    self.add_with_reason(
-                        "INVALID_APPLICANT",
-                        "applicant.organisation.tax_code",
-                        "must be a tax code: 10 digits with a valid check digit, optionally -NNN",
-                    );
-                }
-                self.text("applicant.organisation.name", &organisation.name, true);
-                if !organisation.phone.is_empty() && !applicant::is_valid_phone(&organisation.phone) {
-                    self.add("applicant.organisation.phone", "must be 8 to 15 digits with an optional leading +");
-                }
-                self.text("applicant.organisation.address", &organisation.address, false);
-                Some(Applicant::Organisation {
-                    tax_code: organisation.tax_code,
-                    name: organisation.name,
-                    address: organisation.address,
-                    phone: organisation.phone,
-                })
-            }
-            None => {
-                self.add("applicant", "required: a citizen or an organisation");
-                None
-            }
-        }
+        self.party("applicant", applicant)
     }
 }

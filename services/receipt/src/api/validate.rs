@@ -6,7 +6,7 @@ use motcua_chassis::{timestamps, validate};
 use motcua_proto::motcua::{common::v1 as common, receipt::v1 as pb};
 
 use crate::domain::{
-    receipt::{AcknowledgedComponent, Acknowledgement, Collector, Content, Item, Payer, PaymentMethod},
+    receipt::{AcknowledgedComponent, Acknowledgement, Collector, Content, Item, PaymentMethod},
     series::ReceiptKind,
 };
 
@@ -55,50 +55,6 @@ impl Violations {
             .collect()
     }
 
-    /// The payer (or applicant) in `field`.
-    pub fn payer(&mut self, field: &str, payer: Option<common::Applicant>) -> Option<Payer> {
-        use common::applicant::Kind;
-        match payer.and_then(|payer| payer.kind) {
-            Some(Kind::Citizen(citizen)) => {
-                if citizen.identity_number.len() != 12
-                    || !citizen.identity_number.bytes().all(|byte| byte.is_ascii_digit())
-                {
-                    self.add(format!("{field}.citizen.identity_number"), "must be a 12-digit citizen identity number");
-                }
-                self.text(&format!("{field}.citizen.full_name"), &citizen.full_name, true);
-                self.text(&format!("{field}.citizen.address"), &citizen.address, false);
-                self.code(&format!("{field}.citizen.phone"), &citizen.phone, 16, false);
-                let date_of_birth =
-                    self.date(&format!("{field}.citizen.date_of_birth"), citizen.date_of_birth.as_ref());
-                Some(Payer::Citizen {
-                    identity_number: citizen.identity_number,
-                    full_name: citizen.full_name,
-                    date_of_birth,
-                    phone: citizen.phone,
-                    address: citizen.address,
-                })
-            }
-            Some(Kind::Organisation(organisation)) => {
-                if !is_tax_code(&organisation.tax_code) {
-                    self.add(format!("{field}.organisation.tax_code"), "must be 10 digits, optionally -NNN");
-                }
-                self.text(&format!("{field}.organisation.name"), &organisation.name, true);
-                self.text(&format!("{field}.organisation.address"), &organisation.address, false);
-                self.code(&format!("{field}.organisation.phone"), &organisation.phone, 16, false);
-                Some(Payer::Organisation {
-                    tax_code: organisation.tax_code,
-                    name: organisation.name,
-                    address: organisation.address,
-                    phone: organisation.phone,
-                })
-            }
-            None => {
-                self.add(field, "required: a citizen or an organisation");
-                None
-            }
-        }
-    }
-
     /// The content of a new receipt of `kind` in `field`; `today` stands for an unset date.
     pub fn content(
         &mut self,
@@ -118,7 +74,7 @@ impl Violations {
         } else if !fee {
             self.code(&format!("{field}.collecting_tax_code"), &content.collecting_tax_code, 14, false);
         }
-        let payer = self.payer(&format!("{field}.payer"), content.payer);
+        let payer = self.party(&format!("{field}.payer"), content.payer);
         self.code(&format!("{field}.dossier_code"), &content.dossier_code, 80, !fee);
         self.code(&format!("{field}.procedure_code"), &content.procedure_code, 40, false);
         if fee && content.items.is_empty() {

@@ -112,51 +112,9 @@ impl SignatureState {
     }
 }
 
-/// Who pays (for a slip, the applicant). Personal data: never in events, logs or spans.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum Payer {
-    /// A citizen.
-    Citizen {
-        /// The 12-digit identity number.
-        identity_number: String,
-        /// Full name.
-        full_name: String,
-        /// Date of birth.
-        date_of_birth: Option<NaiveDate>,
-        /// Phone.
-        phone: String,
-        /// Address.
-        address: String,
-    },
-    /// An organisation.
-    Organisation {
-        /// Its tax code.
-        tax_code: String,
-        /// Its name.
-        name: String,
-        /// Address.
-        address: String,
-        /// Phone.
-        phone: String,
-    },
-}
-
-impl Payer {
-    /// The name printed on the receipt.
-    pub fn display_name(&self) -> &str {
-        match self {
-            Self::Citizen { full_name, .. } => full_name,
-            Self::Organisation { name, .. } => name,
-        }
-    }
-
-    /// The address printed on the receipt.
-    pub fn address(&self) -> &str {
-        match self {
-            Self::Citizen { address, .. } | Self::Organisation { address, .. } => address,
-        }
-    }
-}
+/// Who pays (for a slip, the applicant): the chassis's [`Party`]. Personal data: never in events, logs
+/// or spans.
+pub use motcua_chassis::party::Party as Payer;
 
 /// One fee or charge.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
