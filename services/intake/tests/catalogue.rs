@@ -10,17 +10,11 @@ use motcua_chassis::{
 use motcua_intake::{Intake, seed, settings};
 use motcua_proto::motcua::{
     common::v1::ImplementationLevel,
-    intake::v1::{
-        GetProcedureRequest, ListBranchesRequest, ListProcedureVersionsRequest, ListProceduresRequest,
-        intake_service_client::IntakeServiceClient,
-    },
+    intake::v1::{GetProcedureRequest, ListBranchesRequest, ListProcedureVersionsRequest, ListProceduresRequest},
 };
-use tonic::{Code, transport::Channel};
+use motcua_testkit::{clients, request_id};
+use tonic::Code;
 use tonic_types::StatusExt;
-
-async fn client(addr: std::net::SocketAddr) -> IntakeServiceClient<Channel> {
-    IntakeServiceClient::connect(format!("http://{addr}")).await.expect("intake answers")
-}
 
 fn built_in_count() -> usize {
     seed::Seed::built_in().expect("built-in seed").procedures.len()
@@ -30,7 +24,7 @@ fn built_in_count() -> usize {
 async fn paging_walks_every_procedure_exactly_once() {
     on_every_database(|database| async move {
         let server = start_service::<Intake>(&database).await;
-        let mut intake = client(server.local_addr).await;
+        let mut intake = clients::intake(server.local_addr).await;
         let mut seen = Vec::new();
         let mut page_token = String::new();
         let mut pages = 0;
@@ -62,7 +56,7 @@ async fn paging_walks_every_procedure_exactly_once() {
 async fn search_without_diacritics_finds_the_procedure_with_them() {
     on_every_database(|database| async move {
         let server = start_service::<Intake>(&database).await;
-        let mut intake = client(server.local_addr).await;
+        let mut intake = clients::intake(server.local_addr).await;
         let found = intake
             .list_procedures(ListProceduresRequest { query: "cap giay phep xay dung".to_owned(), ..Default::default() })
             .await
@@ -103,7 +97,7 @@ async fn search_without_diacritics_finds_the_procedure_with_them() {
 async fn filters_by_level_and_sector() {
     on_every_database(|database| async move {
         let server = start_service::<Intake>(&database).await;
-        let mut intake = client(server.local_addr).await;
+        let mut intake = clients::intake(server.local_addr).await;
         let province = intake
             .list_procedures(ListProceduresRequest {
                 level: ImplementationLevel::Province as i32,
@@ -138,7 +132,7 @@ async fn filters_by_level_and_sector() {
 async fn invalid_page_tokens_and_sizes_are_invalid_arguments_with_field_violations() {
     on_every_database(|database| async move {
         let server = start_service::<Intake>(&database).await;
-        let mut intake = client(server.local_addr).await;
+        let mut intake = clients::intake(server.local_addr).await;
         let cases = [
             (ListProceduresRequest { page_size: -1, ..Default::default() }, "page_size", "INVALID_PAGE_SIZE"),
             (
@@ -208,12 +202,12 @@ async fn a_changed_procedure_gets_a_new_version_and_the_old_stays_readable() {
             changed.procedures.iter_mut().find(|spec| spec.procedure_code == "1.001193").expect("birth registration");
         let old_limit = birth.time_limit.expect("has a limit").value;
         birth.time_limit.as_mut().expect("has a limit").value = old_limit + 2;
-        let folder = std::env::temp_dir().join(format!("motcua-seed-{}", uuid_like()));
+        let folder = std::env::temp_dir().join(format!("motcua-seed-{}", request_id()));
         seed::write_folder(&changed, &folder).expect("seed written");
         let mut config = ServiceConfig::for_local(ServiceKind::Intake, database.url.clone());
         config.service_variables.insert(settings::ENV_INTAKE_SEED_DIR, folder.display().to_string());
         let server = start_service_with::<Intake>(config.clone()).await;
-        let mut intake = client(server.local_addr).await;
+        let mut intake = clients::intake(server.local_addr).await;
 
         let current = intake
             .get_procedure(GetProcedureRequest { name: "procedures/1.001193".to_owned(), version: 0 })
@@ -258,7 +252,7 @@ async fn a_changed_procedure_gets_a_new_version_and_the_old_stays_readable() {
 
         // Restarting with the same files changes nothing.
         let server = start_service_with::<Intake>(config).await;
-        let mut intake = client(server.local_addr).await;
+        let mut intake = clients::intake(server.local_addr).await;
         let versions = intake
             .list_procedure_versions(ListProcedureVersionsRequest { name: "procedures/1.001193".to_owned() })
             .await
@@ -276,7 +270,7 @@ async fn a_changed_procedure_gets_a_new_version_and_the_old_stays_readable() {
 async fn branches_list_hanoi_s_thirty_branches_in_pages() {
     let database = TestDatabase::sqlite();
     let server = start_service::<Intake>(&database).await;
-    let mut intake = client(server.local_addr).await;
+    let mut intake = clients::intake(server.local_addr).await;
     let first = intake
         .list_branches(ListBranchesRequest { page_size: 20, page_token: String::new() })
         .await
@@ -292,15 +286,4 @@ async fn branches_list_hanoi_s_thirty_branches_in_pages() {
     assert_eq!(first.branches[0].name, "branches/CN01");
     assert!(first.branches[0].agency_code.ends_with(".H26"));
     server.stop().await.expect("clean stop");
-}
-
-fn uuid_like() -> String {
-    format!(
-        "{}-{:?}",
-        std::process::id(),
-        std::time::SystemTime::from(motcua_chassis::clock::Clock::system().now())
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos()
-    )
 }

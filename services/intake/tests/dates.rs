@@ -2,10 +2,7 @@
 //! shows — overdue listings, the clock stopped while the applicant supplements, late hand-overs,
 //! apologies with a new appointment (form 04), refusal at intake, and ratings only after the return.
 
-mod common;
-
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use common::{Client, client, create, filing, officer, request_id};
 use motcua_chassis::{
     ServiceConfig, ServiceKind,
     clock::Clock,
@@ -18,6 +15,12 @@ use motcua_proto::motcua::{
     common::v1::{Channel, DossierStatus},
     intake::v1 as pb,
 };
+use motcua_testkit::{
+    clients,
+    dossiers::{create, filing},
+    people::officer,
+    request_id,
+};
 use tonic::Code;
 use tonic_types::StatusExt;
 
@@ -26,11 +29,11 @@ fn monday_morning() -> DateTime<Utc> {
     NaiveDate::from_ymd_opt(2026, 3, 2).and_then(|day| day.and_hms_opt(2, 0, 0)).expect("a valid time").and_utc()
 }
 
-async fn start(database: &TestDatabase, clock: &Clock) -> (RunningServer, Client) {
+async fn start(database: &TestDatabase, clock: &Clock) -> (RunningServer, clients::Intake) {
     let mut config = ServiceConfig::for_local(ServiceKind::Intake, database.url.clone());
     config.clock = clock.clone();
     let server = start_service_with::<Intake>(config).await;
-    let intake = client(server.local_addr).await;
+    let intake = clients::intake(server.local_addr).await;
     (server, intake)
 }
 
@@ -38,7 +41,7 @@ fn time(timestamp: Option<&prost_types::Timestamp>) -> DateTime<Utc> {
     timestamp.and_then(timestamps::from_proto).expect("a time")
 }
 
-async fn start_processing(intake: &mut Client, name: &str, to_due_time: Option<DateTime<Utc>>) -> pb::Dossier {
+async fn start_processing(intake: &mut clients::Intake, name: &str, to_due_time: Option<DateTime<Utc>>) -> pb::Dossier {
     intake
         .start_processing(pb::StartProcessingRequest {
             request_id: request_id(),

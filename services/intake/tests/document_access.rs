@@ -2,9 +2,6 @@
 //! agency the policy limits to its procedures only the documents of dossiers it may read (by their
 //! origin dossier), adding one only to such a dossier, and never an applicant's whole data store.
 
-mod common;
-
-use common::*;
 use motcua_chassis::{
     ServiceConfig, ServiceKind,
     testing::{as_identity, on_every_database, start_service_with},
@@ -14,8 +11,14 @@ use motcua_proto::motcua::{
     common::v1::{Channel, CopyKind},
     intake::v1 as pb,
 };
+use motcua_testkit::{
+    clients,
+    dossiers::{PROCEDURE, filing},
+    people::officer,
+    request_id,
+    status::reason,
+};
 use tonic::Code;
-use tonic_types::StatusExt;
 
 const STAFF: &str = "staff/mot-cua";
 const OWN_AGENCY: &str = "agency/so-tu-phap";
@@ -53,10 +56,6 @@ fn document(identity_number: &str, origin_dossier_code: &str) -> pb::AddDocument
     }
 }
 
-fn reason(status: &tonic::Status) -> String {
-    status.get_details_error_info().map(|info| info.reason).unwrap_or_default()
-}
-
 #[tokio::test]
 async fn an_agency_reaches_only_the_documents_of_dossiers_it_may_read() {
     on_every_database(|database| async move {
@@ -67,7 +66,7 @@ async fn an_agency_reaches_only_the_documents_of_dossiers_it_may_read() {
         let mut config = ServiceConfig::for_local(ServiceKind::Intake, database.url.clone());
         config.policy_file = Some(policy_file);
         let server = start_service_with::<Intake>(config).await;
-        let mut intake = client(server.local_addr).await;
+        let mut intake = clients::intake(server.local_addr).await;
 
         let filing = filing(&mut intake, "CN01", Channel::InPerson, "001099055501").await;
         let dossier = intake.create_dossier(as_identity(STAFF, filing)).await.expect("filed").into_inner();

@@ -5,13 +5,12 @@
 use motcua_chassis::testing::{on_every_database, start_service};
 use motcua_intake::Intake;
 use motcua_proto::motcua::{
-    common::v1::{Applicant, Channel, Citizen, CopyKind, applicant::Kind},
-    intake::v1::{self as pb, intake_service_client::IntakeServiceClient},
+    common::v1::{Channel, CopyKind},
+    intake::v1 as pb,
 };
-use tonic::{Code, transport::Channel as GrpcChannel};
+use motcua_testkit::{clients, dossiers::filing, people::actor};
+use tonic::Code;
 use tonic_types::StatusExt;
-
-const PROCEDURE: &str = "1.012822";
 
 fn owner(identity_number: &str) -> Option<pb::ApplicantKey> {
     Some(pb::ApplicantKey { key: Some(pb::applicant_key::Key::IdentityNumber(identity_number.to_owned())) })
@@ -39,46 +38,23 @@ fn add_request(request_id: &str, identity_number: &str, media_type: &str) -> pb:
         issue_date: None,
         expiry_date: None,
         origin_dossier_code: String::new(),
-        actor: Some(pb::Officer { officer_id: "CB020".to_owned(), ..Default::default() }),
+        actor: actor("CB020"),
     }
 }
 
 async fn file_citing(
-    intake: &mut IntakeServiceClient<GrpcChannel>,
+    intake: &mut clients::Intake,
     request_id: &str,
     identity_number: &str,
     document: &str,
 ) -> Result<pb::Dossier, tonic::Status> {
-    let procedure = intake
-        .get_procedure(pb::GetProcedureRequest { name: format!("procedures/{PROCEDURE}"), version: 0 })
-        .await?
-        .into_inner();
-    let components = procedure
-        .components
-        .iter()
-        .filter(|component| component.required)
-        .map(|component| pb::SubmittedComponent {
-            component_code: component.code.clone(),
-            copy_kind: CopyKind::Electronic as i32,
-            content: Some(pb::submitted_component::Content::StoredDocument(document.to_owned())),
-            ..Default::default()
-        })
-        .collect();
-    let request = pb::CreateDossierRequest {
-        request_id: request_id.to_owned(),
-        branch_code: "CN01".to_owned(),
-        procedure_code: PROCEDURE.to_owned(),
-        channel: Channel::Online as i32,
-        applicant: Some(Applicant {
-            kind: Some(Kind::Citizen(Citizen {
-                identity_number: identity_number.to_owned(),
-                full_name: "Phạm Thu Hà".to_owned(),
-                ..Default::default()
-            })),
-        }),
-        receiving_officer: Some(pb::Officer { officer_id: "CB020".to_owned(), ..Default::default() }),
-        components,
-    };
+    let mut request = filing(intake, "CN01", Channel::Online, identity_number).await;
+    request.request_id = request_id.to_owned();
+    request.receiving_officer = actor("CB020");
+    for component in &mut request.components {
+        component.copy_kind = CopyKind::Electronic as i32;
+        component.content = Some(pb::submitted_component::Content::StoredDocument(document.to_owned()));
+    }
     Ok(intake.create_dossier(request).await?.into_inner().dossier.unwrap_or_default())
 }
 
@@ -86,8 +62,7 @@ async fn file_citing(
 async fn a_stored_document_is_cited_by_a_dossier_instead_of_a_new_upload() {
     on_every_database(|database| async move {
         let server = start_service::<Intake>(&database).await;
-        let mut intake =
-            IntakeServiceClient::connect(format!("http://{}", server.local_addr)).await.expect("intake answers");
+        let mut intake = clients::intake(server.local_addr).await;
         let added = intake
             .add_document(add_request("doc-1", "001099012345", "application/pdf"))
             .await
@@ -153,8 +128,7 @@ async fn a_stored_document_is_cited_by_a_dossier_instead_of_a_new_upload() {
 async fn a_data_store_takes_documents_and_scans_but_nothing_else() {
     on_every_database(|database| async move {
         let server = start_service::<Intake>(&database).await;
-        let mut intake =
-            IntakeServiceClient::connect(format!("http://{}", server.local_addr)).await.expect("intake answers");
+        let mut intake = clients::intake(server.local_addr).await;
         let status = intake
             .add_document(add_request("doc-x", "001099012345", "application/x-msdownload"))
             .await

@@ -9,19 +9,21 @@ use motcua_proto::motcua::{
     common::v1::{Applicant, Channel, DossierStatus, Money, Organisation, applicant::Kind},
     intake::v1::{self as pb, intake_event::Payload},
 };
+use motcua_testkit::{
+    clients,
+    dossiers::{PROCEDURE, create, filing, required_components},
+    people::{citizen, officer},
+    request_id,
+};
 use tokio_stream::StreamExt;
 use tonic::Code;
 use tonic_types::StatusExt;
-
-mod common;
-
-use common::{Client, PROCEDURE, citizen, client, create, filing, officer, request_id, required_components};
 
 #[tokio::test]
 async fn a_dossier_filed_in_person_is_received_with_code_appointment_and_history() {
     on_every_database(|database| async move {
         let server = start_service::<Intake>(&database).await;
-        let mut intake = client(server.local_addr).await;
+        let mut intake = clients::intake(server.local_addr).await;
         let request = filing(&mut intake, "CN01", Channel::InPerson, "001099012345").await;
         let dossier = create(&mut intake, request).await;
 
@@ -51,7 +53,7 @@ async fn a_dossier_filed_in_person_is_received_with_code_appointment_and_history
 async fn a_retry_returns_the_original_dossier_and_a_reused_request_id_is_refused() {
     on_every_database(|database| async move {
         let server = start_service::<Intake>(&database).await;
-        let mut intake = client(server.local_addr).await;
+        let mut intake = clients::intake(server.local_addr).await;
         let request = filing(&mut intake, "CN02", Channel::InPerson, "001099012345").await;
         let first = create(&mut intake, request.clone()).await;
         let retry = create(&mut intake, request.clone()).await;
@@ -77,7 +79,7 @@ async fn a_retry_returns_the_original_dossier_and_a_reused_request_id_is_refused
 async fn missing_components_and_invalid_applicants_are_field_violations() {
     on_every_database(|database| async move {
         let server = start_service::<Intake>(&database).await;
-        let mut intake = client(server.local_addr).await;
+        let mut intake = clients::intake(server.local_addr).await;
         let required = required_components(&mut intake, PROCEDURE).await;
         assert!(!required.is_empty());
 
@@ -125,7 +127,7 @@ async fn act<T>(result: Result<tonic::Response<T>, tonic::Status>) -> T {
 async fn an_online_dossier_moves_through_the_lifecycle_and_every_move_is_recorded() {
     on_every_database(|database| async move {
         let server = start_service::<Intake>(&database).await;
-        let mut intake = client(server.local_addr).await;
+        let mut intake = clients::intake(server.local_addr).await;
         let request = filing(&mut intake, "CN04", Channel::Online, "001099012345").await;
         let dossier = create(&mut intake, request).await;
         assert_eq!(dossier.status(), DossierStatus::Registered);
@@ -305,7 +307,7 @@ async fn an_online_dossier_moves_through_the_lifecycle_and_every_move_is_recorde
 async fn a_second_supplement_request_makes_the_dossier_late() {
     on_every_database(|database| async move {
         let server = start_service::<Intake>(&database).await;
-        let mut intake = client(server.local_addr).await;
+        let mut intake = clients::intake(server.local_addr).await;
         let request = filing(&mut intake, "CN05", Channel::InPerson, "001099012345").await;
         let name = create(&mut intake, request).await.name;
         let actor = Some(officer("CB003"));
@@ -352,7 +354,7 @@ async fn a_second_supplement_request_makes_the_dossier_late() {
 async fn listings_filter_by_branch_status_and_applicant_and_page_through_everything() {
     on_every_database(|database| async move {
         let server = start_service::<Intake>(&database).await;
-        let mut intake = client(server.local_addr).await;
+        let mut intake = clients::intake(server.local_addr).await;
         for (branch, identity) in
             [("CN06", "001099000001"), ("CN06", "001099000002"), ("CN07", "001099000001"), ("CN06", "001099000001")]
         {
@@ -409,7 +411,7 @@ async fn listings_filter_by_branch_status_and_applicant_and_page_through_everyth
 async fn complaints_are_recorded_on_the_dossier() {
     on_every_database(|database| async move {
         let server = start_service::<Intake>(&database).await;
-        let mut intake = client(server.local_addr).await;
+        let mut intake = clients::intake(server.local_addr).await;
         let request = filing(&mut intake, "CN08", Channel::InPerson, "001099012345").await;
         let name = create(&mut intake, request).await.name;
         let feedback = intake
@@ -435,7 +437,7 @@ async fn complaints_are_recorded_on_the_dossier() {
 
 /// Files `request`, retrying (same request id) while intake answers UNAVAILABLE, as a client must: a
 /// twin of the request still in flight on another replica is REQUEST_IN_PROGRESS.
-async fn file_retrying(intake: &mut Client, request: &pb::CreateDossierRequest) -> pb::CreateDossierResponse {
+async fn file_retrying(intake: &mut clients::Intake, request: &pb::CreateDossierRequest) -> pb::CreateDossierResponse {
     for _ in 0..100 {
         match intake.create_dossier(request.clone()).await {
             Ok(response) => return response.into_inner(),
@@ -455,8 +457,8 @@ async fn eight_clients_on_two_replicas_file_two_thousand_dossiers_with_retries_a
         const PER_CLIENT: usize = 250;
         // Two replicas of intake on one database, as Kubernetes runs them.
         let replicas = [start_service::<Intake>(&database).await, start_service::<Intake>(&database).await];
-        let mut intake = client(replicas[0].local_addr).await;
-        let other = client(replicas[1].local_addr).await;
+        let mut intake = clients::intake(replicas[0].local_addr).await;
+        let other = clients::intake(replicas[1].local_addr).await;
         let components = required_components(&mut intake, PROCEDURE).await;
         let mut clients = Vec::new();
         for client_number in 0..CLIENTS {
@@ -538,7 +540,7 @@ async fn eight_clients_on_two_replicas_file_two_thousand_dossiers_with_retries_a
 async fn the_event_feed_replays_then_follows_every_change_in_order() {
     on_every_database(|database| async move {
         let server = start_service::<Intake>(&database).await;
-        let mut intake = client(server.local_addr).await;
+        let mut intake = clients::intake(server.local_addr).await;
         let request = filing(&mut intake, "CN12", Channel::Online, "001099012345").await;
         let name = create(&mut intake, request).await.name;
 
@@ -587,7 +589,7 @@ async fn resolving_while_signing_is_down_is_unavailable_and_changes_nothing() {
         .service_variables
         .insert(motcua_intake::settings::ENV_INTAKE_SIGNING_URL, format!("http://127.0.0.1:{closed_port}"));
     let server = motcua_chassis::testing::start_service_with::<Intake>(config).await;
-    let mut intake = client(server.local_addr).await;
+    let mut intake = clients::intake(server.local_addr).await;
     let request = filing(&mut intake, "CN13", Channel::InPerson, "001099012345").await;
     let name = create(&mut intake, request).await.name;
     let actor = Some(officer("CB011"));
@@ -638,7 +640,7 @@ async fn a_follower_sees_every_dossier_of_concurrent_writers_once_in_order_and_r
         const PER_WRITER: usize = 25;
         const TOTAL: usize = WRITERS * PER_WRITER;
         let server = start_service::<Intake>(&database).await;
-        let mut intake = client(server.local_addr).await;
+        let mut intake = clients::intake(server.local_addr).await;
         let components = required_components(&mut intake, PROCEDURE).await;
         // The follower starts before the writers, so it replays nothing and follows everything live.
         let mut feed =
@@ -716,7 +718,7 @@ async fn dossier_codes_follow_the_configured_form_and_are_found_by_it() {
             "HS-{agency}/{date:%Y%m%d}/{number:6}".to_owned(),
         );
         let server = motcua_chassis::testing::start_service_with::<Intake>(config).await;
-        let mut intake = client(server.local_addr).await;
+        let mut intake = clients::intake(server.local_addr).await;
         let request = filing(&mut intake, "CN01", Channel::InPerson, "001099012345").await;
         let dossier = create(&mut intake, request).await;
         let (prefix, number) = dossier.dossier_code.rsplit_once('/').expect("the configured separators");

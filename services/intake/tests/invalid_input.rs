@@ -3,9 +3,6 @@
 //! running service on SQLite: each answer is OK or a clean error, INVALID_ARGUMENT with its details
 //! for invalid input, never INTERNAL, UNKNOWN or a dropped connection.
 
-mod common;
-
-use common::{Client, PROCEDURE, citizen, client, create, filing, officer, required_components};
 use motcua_chassis::testing::{
     TestDatabase,
     invalid_input::{
@@ -18,6 +15,11 @@ use motcua_intake::Intake;
 use motcua_proto::motcua::{
     common::v1::{Channel, Money},
     intake::v1::{self as pb, applicant_key, resolve_dossier_request, submitted_component},
+};
+use motcua_testkit::{
+    clients,
+    dossiers::{PROCEDURE, create, filing, required_components},
+    people::{citizen, officer},
 };
 use proptest::prelude::*;
 
@@ -33,17 +35,17 @@ struct Known {
 }
 
 /// One service, a filed dossier and a stored document for every test of this file.
-fn start() -> (tokio::runtime::Runtime, TestDatabase, motcua_chassis::server::RunningServer, Client, Known) {
+fn start() -> (tokio::runtime::Runtime, TestDatabase, motcua_chassis::server::RunningServer, clients::Intake, Known) {
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
     let database = TestDatabase::sqlite();
     let (server, client, known) = runtime.block_on(async {
         let server = start_service::<Intake>(&database).await;
-        let mut intake = client(server.local_addr).await;
+        let mut intake = clients::intake(server.local_addr).await;
         let filed = filing(&mut intake, "CN01", Channel::InPerson, IDENTITY).await;
         let dossier = create(&mut intake, filed).await;
         let document = intake
             .add_document(pb::AddDocumentRequest {
-                request_id: common::request_id(),
+                request_id: motcua_testkit::request_id(),
                 owner: owner_of(IDENTITY),
                 title: "Giấy khai sinh".to_owned(),
                 source: pb::DocumentSource::Scan as i32,

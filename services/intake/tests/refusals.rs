@@ -1,17 +1,15 @@
 //! What intake refuses rather than silently drops, and how it names what it does not know, on SQLite
-//! and PostgreSQL: a component given as a file, a result cited from the data store, and unknown
-//! branches, procedures, components and documents each answer INVALID_ARGUMENT with a reason of their
-//! own and a field violation naming the field (docs/api.md, "Unknown resources").
+//! and PostgreSQL: a component given as a file, and unknown branches, procedures, components and
+//! documents each answer INVALID_ARGUMENT with a reason of their own and a field violation naming the
+//! field (docs/api.md, "Unknown resources").
 
-mod common;
-
-use common::{Client, client, create, filing, officer, request_id};
 use motcua_chassis::testing::{on_every_database, start_service};
 use motcua_intake::Intake;
 use motcua_proto::motcua::{
     common::v1::Channel,
-    intake::v1::{self as pb, resolve_dossier_request::ResultContent, submitted_component::Content},
+    intake::v1::{self as pb, submitted_component::Content},
 };
+use motcua_testkit::{clients, dossiers::filing};
 use tonic::Code;
 use tonic_types::StatusExt;
 
@@ -35,7 +33,7 @@ fn pdf() -> pb::DocumentFile {
     }
 }
 
-async fn count_dossiers(intake: &mut Client) -> usize {
+async fn count_dossiers(intake: &mut clients::Intake) -> usize {
     intake.list_dossiers(pb::ListDossiersRequest::default()).await.expect("listed").into_inner().dossiers.len()
 }
 
@@ -43,7 +41,7 @@ async fn count_dossiers(intake: &mut Client) -> usize {
 async fn a_component_given_as_a_file_is_refused_naming_the_component_never_dropped() {
     on_every_database(|database| async move {
         let server = start_service::<Intake>(&database).await;
-        let mut intake = client(server.local_addr).await;
+        let mut intake = clients::intake(server.local_addr).await;
         let mut request = filing(&mut intake, "CN01", Channel::InPerson, "001099012345").await;
         let component_code = request.components[0].component_code.clone();
         request.components[0].content = Some(Content::File(pdf()));
@@ -61,37 +59,12 @@ async fn a_component_given_as_a_file_is_refused_naming_the_component_never_dropp
 }
 
 #[tokio::test]
-async fn resolving_with_a_cited_document_says_to_send_the_result_as_a_file() {
-    on_every_database(|database| async move {
-        let server = start_service::<Intake>(&database).await;
-        let mut intake = client(server.local_addr).await;
-        let request = filing(&mut intake, "CN01", Channel::InPerson, "001099012346").await;
-        let dossier = create(&mut intake, request).await;
-        let resolve = pb::ResolveDossierRequest {
-            request_id: request_id(),
-            name: dossier.name,
-            actor: Some(officer("CB001")),
-            result_content: Some(ResultContent::Document("documents/any".to_owned())),
-            electronic: true,
-            reason: String::new(),
-        };
-        let status = intake.resolve_dossier(resolve).await.expect_err("citing a result is not supported");
-        let (code, reason, violations) = refusal(&status);
-        assert_eq!((code, reason.as_str()), (Code::InvalidArgument, "DOCUMENT_NOT_SUPPORTED"));
-        assert_eq!(violations[0].0, "document");
-        assert!(violations[0].1.contains("`file`"), "says what is supported: {}", violations[0].1);
-        server.stop().await.expect("clean stop");
-    })
-    .await;
-}
-
-#[tokio::test]
 async fn unknown_branches_procedures_components_and_documents_each_have_their_reason() {
     on_every_database(|database| async move {
         let server = start_service::<Intake>(&database).await;
-        let mut intake = client(server.local_addr).await;
+        let mut intake = clients::intake(server.local_addr).await;
         let valid = filing(&mut intake, "CN01", Channel::InPerson, "001099012347").await;
-        let refused = async |intake: &mut Client, request: pb::CreateDossierRequest| {
+        let refused = async |intake: &mut clients::Intake, request: pb::CreateDossierRequest| {
             refusal(&intake.create_dossier(request).await.expect_err("refused"))
         };
 
@@ -121,7 +94,8 @@ async fn unknown_branches_procedures_components_and_documents_each_have_their_re
         );
 
         let mut unknown_document = valid.clone();
-        unknown_document.components[0].content = Some(Content::StoredDocument("documents/00000000-0000-4000-8000-000000000000".to_owned()));
+        unknown_document.components[0].content =
+            Some(Content::StoredDocument("documents/00000000-0000-4000-8000-000000000000".to_owned()));
         let (code, reason, violations) = refused(&mut intake, unknown_document).await;
         assert_eq!(
             (code, reason.as_str(), violations[0].0.as_str()),

@@ -4,41 +4,31 @@
 
 mod common;
 
-use common::*;
-use motcua_chassis::{
-    ServiceConfig, ServiceKind,
-    testing::{as_identity, on_every_database, start_service_with},
-};
+use common::issue_request;
 use motcua_proto::{google::r#type::Date, motcua::receipt::v1 as pb};
-use motcua_receipt::settings::ENV_RECEIPT_SIGNING_URL;
-use tonic::Code;
-use tonic_types::StatusExt;
+use motcua_testkit::{
+    as_identity,
+    calendar::this_year,
+    clients, on_every_database,
+    policy::PolicyFile,
+    request_id,
+    services::{UNREACHABLE, receipt_config},
+    start_service_with,
+    status::assert_branch_refused,
+};
 
 const BRANCH_OFFICER: &str = "staff/thu-ngan-cn01";
-
-fn assert_branch_refused(status: &tonic::Status) {
-    assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
-    assert_eq!(status.get_details_error_info().map(|info| info.reason).as_deref(), Some("BRANCH_NOT_ALLOWED"));
-}
 
 #[tokio::test]
 async fn a_branch_officer_sees_only_the_receipts_of_its_branch() {
     on_every_database(|database| async move {
-        let folder = std::env::temp_dir().join(format!("motcua-receipt-branches-{}", request_id()));
-        std::fs::create_dir_all(&folder).expect("a folder");
-        let policy = folder.join("policy.yaml");
-        std::fs::write(
-            &policy,
-            format!(
-                "identities:\n  service/intake:\n    rpcs: [\"*\"]\n  {BRANCH_OFFICER}:\n    rpcs: [\"motcua.receipt.v1.ReceiptService/*\"]\n    branches: [\"CN01\"]\n"
-            ),
-        )
-        .expect("written");
-        let mut config = ServiceConfig::for_local(ServiceKind::Receipt, database.url.clone());
-        config.service_variables.insert(ENV_RECEIPT_SIGNING_URL, UNREACHABLE_SIGNING.to_owned());
-        config.policy_file = Some(policy);
+        let policy = PolicyFile::write(&format!(
+            "identities:\n  service/intake:\n    rpcs: [\"*\"]\n  {BRANCH_OFFICER}:\n    rpcs: [\"motcua.receipt.v1.ReceiptService/*\"]\n    branches: [\"CN01\"]\n"
+        ));
+        let mut config = receipt_config(&database, UNREACHABLE);
+        config.policy_file = Some(policy.path().to_owned());
         let server = start_service_with::<motcua_receipt::Receipt>(config).await;
-        let mut receipt = client(server.local_addr).await;
+        let mut receipt = clients::receipt(server.local_addr).await;
 
         // The center's intake issues in both branches.
         let mut series = Vec::new();

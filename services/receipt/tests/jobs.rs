@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::{net::SocketAddr, time::Duration};
+use std::time::Duration;
 
 use common::*;
 use motcua_chassis::{
@@ -14,14 +14,14 @@ use motcua_chassis::{
     server::RunningServer,
     testing::{TestDatabase, on_every_database, start_service_with},
 };
-use motcua_proto::motcua::{
-    jobs::v1::{self as jobs_pb, job_service_client::JobServiceClient},
-    receipt::v1 as pb,
-    signing::v1::{self as signing_pb, signing_service_client::SigningServiceClient},
-};
+use motcua_proto::motcua::{jobs::v1 as jobs_pb, receipt::v1 as pb};
 use motcua_receipt::settings::ENV_RECEIPT_SIGNING_URL;
-use motcua_signing::settings::ENV_SIGNING_KEY_ENCRYPTION_SECRET;
-use tonic::transport::Channel;
+use motcua_testkit::{
+    authorities::deploy_officer,
+    clients,
+    people::COLLECTOR_NAME,
+    services::{start_signing, start_signing_at},
+};
 
 /// Attempts before a signing job is dead-lettered in these tests.
 const ATTEMPTS: u32 = 3;
@@ -39,58 +39,8 @@ async fn start_receipt_with_quick_jobs(database: &TestDatabase, signing_url: &st
     start_service_with::<motcua_receipt::Receipt>(config).await
 }
 
-/// Signing on `database` at `listen_addr` (or an ephemeral port); the same database and secret give
-/// the same signers after a restart.
-async fn start_signing(database: &TestDatabase, listen_addr: Option<SocketAddr>) -> RunningServer {
-    let mut config = ServiceConfig::for_local(ServiceKind::Signing, database.url.clone());
-    config.service_variables.insert(ENV_SIGNING_KEY_ENCRYPTION_SECRET, "receipt jobs test secret".to_owned());
-    if let Some(listen_addr) = listen_addr {
-        config.listen_addr = listen_addr;
-    }
-    start_service_with::<motcua_signing::Signing>(config).await
-}
-
-/// A root, branch CN01's intermediate and the personal certificate of collector CB001.
-async fn deploy_collector(signing: &mut SigningServiceClient<Channel>) {
-    let authority = |authority_id: &str, kind: signing_pb::AuthorityKind, parent: &str| {
-        signing_pb::CreateCertificateAuthorityRequest {
-            request_id: request_id(),
-            authority_id: authority_id.to_owned(),
-            kind: kind as i32,
-            branch_code: if parent.is_empty() { String::new() } else { "CN01".to_owned() },
-            parent: parent.to_owned(),
-            display_name: format!("motcua jobs test {authority_id}"),
-            key_algorithm: signing_pb::KeyAlgorithm::EcdsaP256 as i32,
-            ..Default::default()
-        }
-    };
-    signing.create_certificate_authority(authority("root", signing_pb::AuthorityKind::Root, "")).await.expect("root");
-    signing
-        .create_certificate_authority(authority("cn01", signing_pb::AuthorityKind::Intermediate, "authorities/root"))
-        .await
-        .expect("intermediate");
-    signing
-        .create_certificate(signing_pb::CreateCertificateRequest {
-            request_id: request_id(),
-            issuer: "authorities/cn01".to_owned(),
-            subject_kind: signing_pb::SubjectKind::Person as i32,
-            holder_id: "CB001".to_owned(),
-            display_name: "Lê Thu Trang".to_owned(),
-            branch_code: "CN01".to_owned(),
-            roles: vec![signing_pb::SignerRole::Officer as i32],
-            key_algorithm: signing_pb::KeyAlgorithm::EcdsaP256 as i32,
-            validity_days: 0,
-        })
-        .await
-        .expect("collector's certificate");
-}
-
-async fn jobs_client(addr: SocketAddr) -> JobServiceClient<Channel> {
-    JobServiceClient::connect(format!("http://{addr}")).await.expect("the job service answers")
-}
-
 /// The signing jobs of receipt service `jobs`, in `state` when set.
-async fn signing_jobs(jobs: &mut JobServiceClient<Channel>, state: jobs_pb::JobState) -> Vec<jobs_pb::Job> {
+async fn signing_jobs(jobs: &mut clients::Jobs, state: jobs_pb::JobState) -> Vec<jobs_pb::Job> {
     jobs.list_jobs(jobs_pb::ListJobsRequest {
         page_size: 0,
         page_token: String::new(),
@@ -105,7 +55,7 @@ async fn signing_jobs(jobs: &mut JobServiceClient<Channel>, state: jobs_pb::JobS
 
 /// Polls job `name` until `done` holds, at most `polls` times 100 ms apart; returns it as last read.
 async fn wait_for_job(
-    jobs: &mut JobServiceClient<Channel>,
+    jobs: &mut clients::Jobs,
     name: &str,
     polls: u32,
     done: impl Fn(&jobs_pb::Job) -> bool,
@@ -128,10 +78,9 @@ async fn a_signing_job_that_keeps_failing_is_dead_lettered_and_retry_job_complet
     on_every_database(|database| async move {
         // The collector's certificate is made beforehand; then signing goes down.
         let signing_database = TestDatabase::sqlite();
-        let setup = start_signing(&signing_database, None).await;
-        let mut signing =
-            SigningServiceClient::connect(format!("http://{}", setup.local_addr)).await.expect("signing answers");
-        deploy_collector(&mut signing).await;
+        let setup = start_signing(&signing_database).await;
+        let mut signing = clients::signing(setup.local_addr).await;
+        deploy_officer(&mut signing, "CN01", "CB001", COLLECTOR_NAME).await;
         drop(signing);
         setup.stop().await.expect("clean stop");
         let reserved = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
@@ -140,7 +89,7 @@ async fn a_signing_job_that_keeps_failing_is_dead_lettered_and_retry_job_complet
 
         let server = start_receipt_with_quick_jobs(&database, &format!("http://{signing_addr}")).await;
         let mut receipt = client(server.local_addr).await;
-        let mut jobs = jobs_client(server.local_addr).await;
+        let mut jobs = clients::jobs(server.local_addr).await;
         let series = fee_series(&mut receipt, "CN01", "AB-25E").await;
         let request = issue_request(&series, "000.01.12.H26-250301-0001");
         let issued = issue(&mut receipt, request.clone()).await;
@@ -176,7 +125,7 @@ async fn a_signing_job_that_keeps_failing_is_dead_lettered_and_retry_job_complet
         assert_eq!(read.number, 1);
 
         // Signing comes up; a dead letter stays dead until an operator retries it.
-        let signing_server = start_signing(&signing_database, Some(signing_addr)).await;
+        let signing_server = start_signing_at(&signing_database, signing_addr).await;
         let retried = jobs
             .retry_job(jobs_pb::RetryJobRequest { name: job.name.clone() })
             .await
@@ -212,7 +161,7 @@ async fn a_signing_job_that_keeps_failing_is_dead_lettered_and_retry_job_complet
         assert_eq!(malformed.code(), tonic::Code::InvalidArgument);
 
         // Signing has no background work of its own: its job service answers an empty page.
-        let mut signing_jobs_client = jobs_client(signing_addr).await;
+        let mut signing_jobs_client = clients::jobs(signing_addr).await;
         let empty =
             signing_jobs_client.list_jobs(jobs_pb::ListJobsRequest::default()).await.expect("listed").into_inner();
         assert!(empty.jobs.is_empty() && empty.next_page_token.is_empty(), "{}", database.backend);
@@ -227,7 +176,7 @@ async fn every_issued_receipt_gets_its_own_signing_job_and_list_jobs_pages_throu
     on_every_database(|database| async move {
         let server = start_receipt(&database, UNREACHABLE_SIGNING).await;
         let mut receipt = client(server.local_addr).await;
-        let mut jobs = jobs_client(server.local_addr).await;
+        let mut jobs = clients::jobs(server.local_addr).await;
         let series = fee_series(&mut receipt, "CN01", "AB-25E").await;
         // Concurrent calls, so that on SQLite they share numbering batches.
         let calls: Vec<_> = (0..7)

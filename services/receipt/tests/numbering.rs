@@ -13,9 +13,9 @@ use motcua_chassis::{
 };
 use motcua_proto::motcua::receipt::v1 as pb;
 use motcua_receipt::settings::{ENV_RECEIPT_NUMBER_BATCH, ENV_RECEIPT_SIGNING_URL};
+use motcua_testkit::status::reason;
 use sea_orm::{ConnectionTrait, Database};
 use tonic::Code;
-use tonic_types::StatusExt;
 
 /// The largest number of a series (7 digits).
 const MAX_NUMBER: i64 = 9_999_999;
@@ -47,10 +47,6 @@ async fn issue_all_at_once(
         answers.push(task.await.expect("a client task"));
     }
     answers
-}
-
-fn reason(status: &tonic::Status) -> String {
-    status.get_details_error_info().map(|info| info.reason).unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -6,14 +6,11 @@ mod common;
 use common::*;
 use motcua_chassis::testing::on_every_database;
 use motcua_proto::motcua::receipt::v1::{self as pb, receipt_event::Payload};
+use motcua_testkit::status::reason;
 use prost::Message;
 use tokio_stream::StreamExt;
 use tonic::Code;
 use tonic_types::StatusExt;
-
-fn reason(status: &tonic::Status) -> String {
-    status.get_error_details().error_info().map(|info| info.reason.clone()).unwrap_or_default()
-}
 
 #[tokio::test]
 async fn a_receipt_takes_the_next_number_with_words_and_stays_pending_while_signing_is_down() {

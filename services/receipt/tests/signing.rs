@@ -5,74 +5,17 @@
 
 mod common;
 
-use std::{net::SocketAddr, process::Command};
+use std::process::Command;
 
 use common::*;
-use motcua_chassis::{
-    ServiceConfig, ServiceKind,
-    server::RunningServer,
-    testing::{TestDatabase, on_every_database, start_service_with},
+use motcua_chassis::testing::{TestDatabase, on_every_database};
+use motcua_proto::motcua::{receipt::v1 as pb, signing::v1 as signing_pb};
+use motcua_testkit::{
+    authorities::deploy_officer,
+    clients,
+    people::COLLECTOR_NAME,
+    services::{start_signing, start_signing_at},
 };
-use motcua_proto::motcua::{
-    receipt::v1 as pb,
-    signing::v1::{self as signing_pb, signing_service_client::SigningServiceClient},
-};
-use motcua_signing::settings::ENV_SIGNING_KEY_ENCRYPTION_SECRET;
-
-/// Creates a root CA, the branch's intermediate and a personal officer certificate for `officer_id`;
-/// returns nothing: the chain comes with the signature.
-async fn deploy_officer(signing: &mut SigningServiceClient<tonic::transport::Channel>, branch: &str, officer_id: &str) {
-    signing
-        .create_certificate_authority(signing_pb::CreateCertificateAuthorityRequest {
-            request_id: request_id(),
-            authority_id: "root".to_owned(),
-            kind: signing_pb::AuthorityKind::Root as i32,
-            display_name: "motcua receipt test root CA".to_owned(),
-            key_algorithm: signing_pb::KeyAlgorithm::EcdsaP256 as i32,
-            ..Default::default()
-        })
-        .await
-        .expect("root created");
-    let authority_id = branch.to_lowercase();
-    signing
-        .create_certificate_authority(signing_pb::CreateCertificateAuthorityRequest {
-            request_id: request_id(),
-            authority_id: authority_id.clone(),
-            kind: signing_pb::AuthorityKind::Intermediate as i32,
-            branch_code: branch.to_owned(),
-            parent: "authorities/root".to_owned(),
-            display_name: format!("Chi nhánh {branch} CA"),
-            key_algorithm: signing_pb::KeyAlgorithm::EcdsaP256 as i32,
-            ..Default::default()
-        })
-        .await
-        .expect("intermediate created");
-    signing
-        .create_certificate(signing_pb::CreateCertificateRequest {
-            request_id: request_id(),
-            issuer: format!("authorities/{authority_id}"),
-            subject_kind: signing_pb::SubjectKind::Person as i32,
-            holder_id: officer_id.to_owned(),
-            display_name: "Lê Thu Trang".to_owned(),
-            branch_code: branch.to_owned(),
-            roles: vec![signing_pb::SignerRole::Officer as i32],
-            key_algorithm: signing_pb::KeyAlgorithm::EcdsaP256 as i32,
-            validity_days: 0,
-        })
-        .await
-        .expect("officer certificate issued");
-}
-
-/// Starts signing on `database`, at `listen_addr` or else an ephemeral port; the same database and
-/// secret give the same signers after a restart.
-async fn start_signing(database: &TestDatabase, listen_addr: Option<SocketAddr>) -> RunningServer {
-    let mut config = ServiceConfig::for_local(ServiceKind::Signing, database.url.clone());
-    config.service_variables.insert(ENV_SIGNING_KEY_ENCRYPTION_SECRET, "receipt test key-encryption secret".to_owned());
-    if let Some(listen_addr) = listen_addr {
-        config.listen_addr = listen_addr;
-    }
-    start_service_with::<motcua_signing::Signing>(config).await
-}
 
 /// Polls `name` until its signature leaves PENDING, at most `polls` times 100 ms apart.
 async fn wait_while_pending(receipt: &mut Client, name: &str, polls: u32) -> pb::Receipt {
@@ -91,10 +34,9 @@ async fn wait_while_pending(receipt: &mut Client, name: &str, polls: u32) -> pb:
 #[tokio::test]
 async fn a_receipt_is_signed_in_the_background_and_openssl_verifies_its_xml() {
     let signing_database = TestDatabase::sqlite();
-    let signing_server = start_signing(&signing_database, None).await;
-    let mut signing =
-        SigningServiceClient::connect(format!("http://{}", signing_server.local_addr)).await.expect("signing answers");
-    deploy_officer(&mut signing, "CN01", "CB001").await;
+    let signing_server = start_signing(&signing_database).await;
+    let mut signing = clients::signing(signing_server.local_addr).await;
+    deploy_officer(&mut signing, "CN01", "CB001", COLLECTOR_NAME).await;
 
     let database = TestDatabase::sqlite();
     let server = start_receipt(&database, &format!("http://{}", signing_server.local_addr)).await;
@@ -143,10 +85,9 @@ async fn a_receipt_issued_while_signing_is_down_keeps_its_number_and_is_signed_w
         // officer at once, so no retry can land between its start and the officer's certificate (which
         // would be a refusal for good, not a delay).
         let signing_database = TestDatabase::sqlite();
-        let setup = start_signing(&signing_database, None).await;
-        let mut signing =
-            SigningServiceClient::connect(format!("http://{}", setup.local_addr)).await.expect("signing answers");
-        deploy_officer(&mut signing, "CN01", "CB001").await;
+        let setup = start_signing(&signing_database).await;
+        let mut signing = clients::signing(setup.local_addr).await;
+        deploy_officer(&mut signing, "CN01", "CB001", COLLECTOR_NAME).await;
         drop(signing);
         setup.stop().await.expect("clean stop");
 
@@ -183,7 +124,7 @@ async fn a_receipt_issued_while_signing_is_down_keeps_its_number_and_is_signed_w
 
         // Signing comes up on that port; the job's backoff (2 s after the first failure, doubling) brings
         // the next attempt to it well within 30 s.
-        let signing_server = start_signing(&signing_database, Some(signing_addr)).await;
+        let signing_server = start_signing_at(&signing_database, signing_addr).await;
         let signed = wait_while_pending(&mut receipt, &issued.name, 300).await;
         let signature = signed.signature.clone().expect("a signature state");
         assert_eq!(
@@ -198,8 +139,7 @@ async fn a_receipt_issued_while_signing_is_down_keeps_its_number_and_is_signed_w
         assert!(signature.last_error_reason.is_empty());
         assert_eq!((signed.number, signed.xml_sha256.clone()), (issued.number, issued.xml_sha256.clone()));
 
-        let mut signing =
-            SigningServiceClient::connect(format!("http://{signing_addr}")).await.expect("signing answers");
+        let mut signing = clients::signing(signing_addr).await;
         let made = signing
             .get_signature(signing_pb::GetSignatureRequest { name: signature.signature.clone() })
             .await

@@ -2,18 +2,13 @@
 //! service index or an export of another branch, or of the whole center, is PERMISSION_DENIED
 //! (BRANCH_NOT_ALLOWED); of its own branch, answered. An unrestricted caller sees the whole center.
 
-use motcua_chassis::{
-    ServiceConfig, ServiceKind,
-    testing::{TestDatabase, as_identity, start_service_with},
-};
-use motcua_proto::{
-    google::r#type::Date,
-    motcua::reporting::v1::{self as pb, reporting_service_client::ReportingServiceClient},
-};
+use motcua_chassis::{ServiceConfig, ServiceKind};
+use motcua_proto::{google::r#type::Date, motcua::reporting::v1 as pb};
 use motcua_reporting::Reporting;
+use motcua_testkit::{
+    TestDatabase, as_identity, clients, policy::PolicyFile, start_service_with, status::assert_branch_refused,
+};
 use tokio_stream::StreamExt;
-use tonic::Code;
-use tonic_types::StatusExt;
 
 const BRANCH_LEADER: &str = "staff/lanh-dao-cn01";
 
@@ -25,28 +20,16 @@ fn march() -> Option<pb::Period> {
     })
 }
 
-fn assert_branch_refused(status: &tonic::Status) {
-    assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
-    assert_eq!(status.get_details_error_info().map(|info| info.reason).as_deref(), Some("BRANCH_NOT_ALLOWED"));
-}
-
 #[tokio::test]
 async fn a_branch_leader_sees_its_branch_figures_and_not_another_branch_nor_the_whole_center() {
     let database = TestDatabase::sqlite();
-    let folder = std::env::temp_dir().join(format!("motcua-reporting-branches-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&folder).expect("a folder");
-    let policy = folder.join("policy.yaml");
-    std::fs::write(
-        &policy,
-        format!(
-            "identities:\n  staff/thong-ke:\n    rpcs: [\"*\"]\n  {BRANCH_LEADER}:\n    rpcs: [\"motcua.reporting.v1.ReportingService/*\"]\n    branches: [\"CN01\"]\n"
-        ),
-    )
-    .expect("written");
+    let policy = PolicyFile::write(&format!(
+        "identities:\n  staff/thong-ke:\n    rpcs: [\"*\"]\n  {BRANCH_LEADER}:\n    rpcs: [\"motcua.reporting.v1.ReportingService/*\"]\n    branches: [\"CN01\"]\n"
+    ));
     let mut config = ServiceConfig::for_local(ServiceKind::Reporting, database.url.clone());
-    config.policy_file = Some(policy);
+    config.policy_file = Some(policy.path().to_owned());
     let server = start_service_with::<Reporting>(config).await;
-    let mut reporting = ReportingServiceClient::connect(format!("http://{}", server.local_addr)).await.expect("up");
+    let mut reporting = clients::reporting(server.local_addr).await;
 
     let summary = |branch_code: &str| pb::GetSummaryRequest {
         period: march(),

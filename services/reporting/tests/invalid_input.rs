@@ -4,19 +4,15 @@
 //! details for invalid input, never INTERNAL, UNKNOWN or a dropped connection. The export's stream is
 //! read to its end, since its errors come in the stream.
 
-use motcua_chassis::{
-    ServiceConfig, ServiceKind,
-    testing::{
-        TestDatabase,
-        invalid_input::{check_rpc, date, enum_value, page_size, page_token, request_id, text},
-        start_service_with,
-    },
-};
-use motcua_proto::motcua::reporting::v1::{self as pb, reporting_service_client::ReportingServiceClient};
-use proptest::prelude::*;
+mod common;
 
-/// A port nothing listens on: the feeds are down for these tests.
-const UNREACHABLE: &str = "http://127.0.0.1:9";
+use common::start_with_sources_down;
+use motcua_proto::motcua::reporting::v1 as pb;
+use motcua_testkit::{
+    TestDatabase, clients,
+    invalid_input::{check_rpc, date, enum_value, page_size, page_token, request_id, text},
+};
+use proptest::prelude::*;
 
 fn period() -> BoxedStrategy<Option<pb::Period>> {
     prop_oneof![
@@ -35,17 +31,8 @@ fn every_report_answers_any_request_cleanly() {
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
     let database = TestDatabase::sqlite();
     let (_server, client) = runtime.block_on(async {
-        let mut service_config = ServiceConfig::for_local(ServiceKind::Reporting, database.url.clone());
-        for variable in [
-            motcua_reporting::settings::ENV_REPORTING_INTAKE_URL,
-            motcua_reporting::settings::ENV_REPORTING_SIGNING_URL,
-            motcua_reporting::settings::ENV_REPORTING_RECEIPT_URL,
-        ] {
-            service_config.service_variables.insert(variable, UNREACHABLE.to_owned());
-        }
-        let server = start_service_with::<motcua_reporting::Reporting>(service_config).await;
-        let client =
-            ReportingServiceClient::connect(format!("http://{}", server.local_addr)).await.expect("reporting answers");
+        let server = start_with_sources_down(&database).await;
+        let client = clients::reporting(server.local_addr).await;
         (server, client)
     });
     check_rpc(

@@ -5,13 +5,11 @@
 mod common;
 
 use common::*;
-use motcua_chassis::{
-    ServiceConfig, ServiceKind,
-    testing::{as_identity, on_every_database, start_service_with},
-};
 use motcua_proto::motcua::signing::v1 as pb;
 use motcua_signing::Signing;
-use motcua_signing::settings::ENV_SIGNING_KEY_ENCRYPTION_SECRET;
+use motcua_testkit::{
+    as_identity, on_every_database, policy::PolicyFile, services::signing_config, start_service_with,
+};
 use tonic::Code;
 
 const BRANCH_DESK: &str = "staff/mot-cua-cn01";
@@ -39,19 +37,11 @@ fn seal_request(officer_signature: &str, approver_id: &str) -> pb::SealRequest {
 #[tokio::test]
 async fn a_branch_desk_signs_and_seals_for_its_branch_only() {
     on_every_database(|database| async move {
-        let folder = std::env::temp_dir().join(format!("motcua-signing-branches-{}", request_id()));
-        std::fs::create_dir_all(&folder).expect("a folder");
-        let policy = folder.join("policy.yaml");
-        std::fs::write(
-            &policy,
-            format!(
-                "identities:\n  dev/anonymous:\n    rpcs: [\"*\"]\n  {BRANCH_DESK}:\n    rpcs: [\"motcua.signing.v1.SigningService/*\"]\n    branches: [\"CN01\"]\n"
-            ),
-        )
-        .expect("written");
-        let mut config = ServiceConfig::for_local(ServiceKind::Signing, database.url.clone());
-        config.service_variables.insert(ENV_SIGNING_KEY_ENCRYPTION_SECRET, TEST_SECRET.to_owned());
-        config.policy_file = Some(policy);
+        let policy = PolicyFile::write(&format!(
+            "identities:\n  dev/anonymous:\n    rpcs: [\"*\"]\n  {BRANCH_DESK}:\n    rpcs: [\"motcua.signing.v1.SigningService/*\"]\n    branches: [\"CN01\"]\n"
+        ));
+        let mut config = signing_config(&database);
+        config.policy_file = Some(policy.path().to_owned());
         let server = start_service_with::<Signing>(config).await;
         let mut signing = client(server.local_addr).await;
         deploy(&mut signing, "CN01", true, pb::KeyAlgorithm::EcdsaP256).await;

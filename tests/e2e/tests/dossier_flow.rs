@@ -2,78 +2,43 @@
 //! signing services: the officer signs, the branch leader seals, the result is returned, the applicant
 //! rates it once.
 
-use motcua_chassis::{
-    ServiceConfig, ServiceKind,
-    testing::{TestDatabase, on_every_database, start_service, start_service_with},
-};
-use motcua_intake::settings::ENV_INTAKE_SIGNING_URL;
 use motcua_proto::motcua::{
-    common::v1::{Applicant, Channel, Citizen, CopyKind, DossierStatus, applicant::Kind},
-    intake::v1::{self as pb, intake_service_client::IntakeServiceClient},
-    signing::v1::{self as signing_pb, signing_service_client::SigningServiceClient},
+    common::v1::{Channel, DossierStatus},
+    intake::v1 as pb,
+    signing::v1 as signing_pb,
+};
+use motcua_testkit::{
+    TestDatabase,
+    authorities::BranchDeployment,
+    clients,
+    dossiers::{create, filing},
+    on_every_database,
+    people::actor,
+    request_id_for,
+    services::{start_intake, url_of},
+    start_service,
 };
 use tonic::Code;
 use tonic_types::StatusExt;
-
-mod common;
-
-use common::{PROCEDURE, actor, id, set_up_signers};
 
 #[tokio::test]
 async fn a_dossier_is_signed_sealed_returned_and_rated_once() {
     on_every_database(|intake_database| async move {
         let signing_database = TestDatabase::sqlite();
         let signing_server = start_service::<motcua_signing::Signing>(&signing_database).await;
-        let mut signing = SigningServiceClient::connect(format!("http://{}", signing_server.local_addr))
-            .await
-            .expect("signing answers");
-        set_up_signers(&mut signing).await;
+        let mut signing = clients::signing(signing_server.local_addr).await;
+        BranchDeployment::of("CN01").officer("CB001").leader("LD001").deploy(&mut signing).await;
 
-        let mut config = ServiceConfig::for_local(ServiceKind::Intake, intake_database.url.clone());
-        config.service_variables.insert(ENV_INTAKE_SIGNING_URL, format!("http://{}", signing_server.local_addr));
-        let intake_server = start_service_with::<motcua_intake::Intake>(config).await;
-        let mut intake =
-            IntakeServiceClient::connect(format!("http://{}", intake_server.local_addr)).await.expect("intake answers");
+        let intake_server = start_intake(&intake_database, &url_of(&signing_server)).await;
+        let mut intake = clients::intake(intake_server.local_addr).await;
 
-        let procedure = intake
-            .get_procedure(pb::GetProcedureRequest { name: format!("procedures/{PROCEDURE}"), version: 0 })
-            .await
-            .expect("procedure")
-            .into_inner();
-        let dossier = intake
-            .create_dossier(pb::CreateDossierRequest {
-                request_id: id("create"),
-                branch_code: "CN01".to_owned(),
-                procedure_code: PROCEDURE.to_owned(),
-                channel: Channel::InPerson as i32,
-                applicant: Some(Applicant {
-                    kind: Some(Kind::Citizen(Citizen {
-                        identity_number: "001099012345".to_owned(),
-                        full_name: "Vũ Thị Lan".to_owned(),
-                        ..Default::default()
-                    })),
-                }),
-                receiving_officer: actor("CB001"),
-                components: procedure
-                    .components
-                    .iter()
-                    .filter(|component| component.required)
-                    .map(|component| pb::SubmittedComponent {
-                        component_code: component.code.clone(),
-                        copy_kind: CopyKind::Original as i32,
-                        ..Default::default()
-                    })
-                    .collect(),
-            })
-            .await
-            .expect("filed")
-            .into_inner()
-            .dossier
-            .expect("dossier");
+        let mut filing = filing(&mut intake, "CN01", Channel::InPerson, "001099012345").await;
+        filing.request_id = request_id_for("create");
+        let dossier = create(&mut intake, filing).await;
         let name = dossier.name.clone();
         intake
             .start_processing(pb::StartProcessingRequest {
-                request_id: id("start"),
+                request_id: request_id_for("start"),
                 name: name.clone(),
                 actor: actor("CB001"),
                 ..Default::default()
@@ -84,7 +49,7 @@ async fn a_dossier_is_signed_sealed_returned_and_rated_once() {
         // Approval before the officer's signature is refused.
         let status = intake
             .approve_result(pb::ApproveResultRequest {
-                request_id: id("early"),
+                request_id: request_id_for("early"),
                 name: name.clone(),
                 actor: actor("LD001"),
                 reason: String::new(),
@@ -94,7 +59,7 @@ async fn a_dossier_is_signed_sealed_returned_and_rated_once() {
         assert_eq!(status.code(), Code::FailedPrecondition);
 
         let resolve = pb::ResolveDossierRequest {
-            request_id: id("resolve"),
+            request_id: request_id_for("resolve"),
             name: name.clone(),
             actor: actor("CB001"),
             result_content: Some(pb::resolve_dossier_request::ResultContent::File(pb::DocumentFile {
@@ -122,7 +87,7 @@ async fn a_dossier_is_signed_sealed_returned_and_rated_once() {
         // A leader of the branch approves: the seal is applied and the dossier is resolved.
         let approved = intake
             .approve_result(pb::ApproveResultRequest {
-                request_id: id("approve"),
+                request_id: request_id_for("approve"),
                 name: name.clone(),
                 actor: actor("LD001"),
                 reason: String::new(),
@@ -155,7 +120,7 @@ async fn a_dossier_is_signed_sealed_returned_and_rated_once() {
 
         let returned = intake
             .return_result(pb::ReturnResultRequest {
-                request_id: id("return"),
+                request_id: request_id_for("return"),
                 name: name.clone(),
                 actor: actor("CB001"),
                 return_method: pb::ReturnMethod::Electronic as i32,
@@ -170,7 +135,7 @@ async fn a_dossier_is_signed_sealed_returned_and_rated_once() {
 
         let rating = intake
             .rate_dossier(pb::RateDossierRequest {
-                request_id: id("rate"),
+                request_id: request_id_for("rate"),
                 name: name.clone(),
                 rating: pb::Rating::Satisfied as i32,
                 comment: "Nhanh gọn".to_owned(),
@@ -183,7 +148,7 @@ async fn a_dossier_is_signed_sealed_returned_and_rated_once() {
         assert_eq!(rating.rating(), pb::Rating::Satisfied);
         let status = intake
             .rate_dossier(pb::RateDossierRequest {
-                request_id: id("rate-again"),
+                request_id: request_id_for("rate-again"),
                 name: name.clone(),
                 rating: pb::Rating::Dissatisfied as i32,
                 comment: String::new(),

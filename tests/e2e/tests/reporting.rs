@@ -5,32 +5,34 @@
 //! year; a rebuild gives the same numbers; a follower killed and restarted many times mid-stream, and two
 //! replicas side by side, still count every event once.
 
-mod common;
-
 use std::time::Duration;
 
 use chrono::{Datelike, NaiveDate};
-use common::{PROCEDURE, actor, id, set_up_signers};
-use motcua_chassis::{
-    ServiceConfig, ServiceKind,
-    clock::Clock,
-    server::RunningServer,
-    testing::{TestDatabase, on_every_database, start_service, start_service_with},
-};
+use motcua_chassis::{ServiceConfig, ServiceKind, clock::Clock, server::RunningServer};
 use motcua_intake::settings::ENV_INTAKE_SIGNING_URL;
 use motcua_proto::{
     google::r#type::Date,
     motcua::{
-        common::v1::{Applicant, Channel, Citizen, CopyKind, Money, applicant::Kind},
-        intake::v1::{self as pb, intake_service_client::IntakeServiceClient},
-        receipt::v1::{self as receipt_pb, receipt_service_client::ReceiptServiceClient},
-        reporting::v1::{self as reporting_pb, reporting_service_client::ReportingServiceClient},
-        signing::v1::signing_service_client::SigningServiceClient,
+        common::v1::{Applicant, Channel, Citizen, Money, applicant::Kind},
+        intake::v1 as pb,
+        receipt::v1 as receipt_pb,
+        reporting::v1 as reporting_pb,
     },
 };
 use motcua_receipt::settings::ENV_RECEIPT_SIGNING_URL;
 use motcua_reporting::settings::{ENV_REPORTING_INTAKE_URL, ENV_REPORTING_RECEIPT_URL, ENV_REPORTING_SIGNING_URL};
-use tonic::transport::Channel as GrpcChannel;
+use motcua_testkit::{
+    TestDatabase,
+    authorities::BranchDeployment,
+    calendar::{around_today, today},
+    clients,
+    dossiers::{PROCEDURE, required_components},
+    on_every_database,
+    people::actor,
+    request_id_for,
+    services::another_database,
+    start_service, start_service_with,
+};
 
 /// Dossiers in the scenario; their fate is `index % 6`.
 const DOSSIERS: usize = 240;
@@ -49,21 +51,14 @@ struct Suite {
     _databases: Vec<TestDatabase>,
 }
 
-async fn same_backend(database: &TestDatabase) -> TestDatabase {
-    if database.backend == "postgres" {
-        TestDatabase::postgres().await.expect("PostgreSQL answered a moment ago")
-    } else {
-        TestDatabase::sqlite()
-    }
-}
-
 async fn start_sources(intake_database: TestDatabase, clock: Clock) -> Suite {
-    let signing_database = same_backend(&intake_database).await;
-    let receipt_database = same_backend(&intake_database).await;
-    let reporting_database = same_backend(&intake_database).await;
+    let signing_database = another_database(&intake_database).await;
+    let receipt_database = another_database(&intake_database).await;
+    let reporting_database = another_database(&intake_database).await;
     let signing = start_service::<motcua_signing::Signing>(&signing_database).await;
     let signing_url = format!("http://{}", signing.local_addr);
-    set_up_signers(&mut SigningServiceClient::connect(signing_url.clone()).await.expect("signing answers")).await;
+    let mut signing_client = clients::signing(signing.local_addr).await;
+    BranchDeployment::of("CN01").officer("CB001").leader("LD001").deploy(&mut signing_client).await;
     let mut config = ServiceConfig::for_local(ServiceKind::Intake, intake_database.url.clone());
     config.service_variables.insert(ENV_INTAKE_SIGNING_URL, signing_url.clone());
     config.clock = clock.clone();
@@ -95,12 +90,12 @@ impl Suite {
         start_service_with::<motcua_reporting::Reporting>(config).await
     }
 
-    async fn intake(&self) -> IntakeServiceClient<GrpcChannel> {
-        IntakeServiceClient::connect(format!("http://{}", self.intake.local_addr)).await.expect("intake answers")
+    async fn intake(&self) -> clients::Intake {
+        clients::intake(self.intake.local_addr).await
     }
 
-    async fn receipt(&self) -> ReceiptServiceClient<GrpcChannel> {
-        ReceiptServiceClient::connect(format!("http://{}", self.receipt.local_addr)).await.expect("receipt answers")
+    async fn receipt(&self) -> clients::Receipt {
+        clients::receipt(self.receipt.local_addr).await
     }
 
     async fn stop(self) {
@@ -110,8 +105,8 @@ impl Suite {
     }
 }
 
-async fn reporting_client(server: &RunningServer) -> ReportingServiceClient<GrpcChannel> {
-    ReportingServiceClient::connect(format!("http://{}", server.local_addr)).await.expect("reporting answers")
+async fn reporting_client(server: &RunningServer) -> clients::Reporting {
+    clients::reporting(server.local_addr).await
 }
 
 fn applicant(index: usize) -> Applicant {
@@ -125,14 +120,10 @@ fn applicant(index: usize) -> Applicant {
 }
 
 /// Files dossier `index` (online when `index % 4 == 0`, then accepted) and returns its resource name.
-async fn file(
-    intake: &mut IntakeServiceClient<GrpcChannel>,
-    components: &[pb::SubmittedComponent],
-    index: usize,
-) -> String {
+async fn file(intake: &mut clients::Intake, components: &[pb::SubmittedComponent], index: usize) -> String {
     let online = index % 4 == 0;
     let request = pb::CreateDossierRequest {
-        request_id: id(&format!("create-{index}")),
+        request_id: request_id_for(&format!("create-{index}")),
         branch_code: "CN01".to_owned(),
         procedure_code: PROCEDURE.to_owned(),
         channel: if online { Channel::Online } else { Channel::InPerson } as i32,
@@ -143,7 +134,7 @@ async fn file(
     let dossier = intake.create_dossier(request).await.expect("filed").into_inner().dossier.expect("dossier");
     if online {
         let request = pb::AcceptDossierRequest {
-            request_id: id("accept"),
+            request_id: request_id_for("accept"),
             name: dossier.name.clone(),
             actor: actor("CB001"),
             reason: String::new(),
@@ -153,10 +144,10 @@ async fn file(
     dossier.name
 }
 
-async fn sign_and_seal(intake: &mut IntakeServiceClient<GrpcChannel>, name: &str) {
+async fn sign_and_seal(intake: &mut clients::Intake, name: &str) {
     intake
         .resolve_dossier(pb::ResolveDossierRequest {
-            request_id: id("resolve"),
+            request_id: request_id_for("resolve"),
             name: name.to_owned(),
             actor: actor("CB001"),
             result_content: Some(pb::resolve_dossier_request::ResultContent::File(pb::DocumentFile {
@@ -171,7 +162,7 @@ async fn sign_and_seal(intake: &mut IntakeServiceClient<GrpcChannel>, name: &str
         .await
         .expect("signed by the officer");
     let request = pb::ApproveResultRequest {
-        request_id: id("approve"),
+        request_id: request_id_for("approve"),
         name: name.to_owned(),
         actor: actor("LD001"),
         reason: String::new(),
@@ -182,11 +173,11 @@ async fn sign_and_seal(intake: &mut IntakeServiceClient<GrpcChannel>, name: &str
 /// Drives dossier `index` to its fate: 0–2 resolved on time and returned (0 rated satisfied, 1
 /// dissatisfied), 3 late after two supplement rounds and complained about, 4 withdrawn, 5 left in
 /// processing.
-async fn drive(intake: &mut IntakeServiceClient<GrpcChannel>, components: &[pb::SubmittedComponent], index: usize) {
+async fn drive(intake: &mut clients::Intake, components: &[pb::SubmittedComponent], index: usize) {
     let name = file(intake, components, index).await;
     if index % 6 == 4 {
         let request = pb::WithdrawDossierRequest {
-            request_id: id("withdraw"),
+            request_id: request_id_for("withdraw"),
             name,
             actor: actor("CB001"),
             reason: "Công dân rút".to_owned(),
@@ -195,7 +186,7 @@ async fn drive(intake: &mut IntakeServiceClient<GrpcChannel>, components: &[pb::
         return;
     }
     let request = pb::StartProcessingRequest {
-        request_id: id("start"),
+        request_id: request_id_for("start"),
         name: name.clone(),
         actor: actor("CB001"),
         ..Default::default()
@@ -206,7 +197,7 @@ async fn drive(intake: &mut IntakeServiceClient<GrpcChannel>, components: &[pb::
         3 => {
             for round in 0..2 {
                 let request = pb::RequestSupplementRequest {
-                    request_id: id(&format!("supplement-{round}")),
+                    request_id: request_id_for(&format!("supplement-{round}")),
                     name: name.clone(),
                     actor: actor("CB001"),
                     reason: "Thiếu bản sao".to_owned(),
@@ -217,7 +208,7 @@ async fn drive(intake: &mut IntakeServiceClient<GrpcChannel>, components: &[pb::
                 };
                 intake.request_supplement(request).await.expect("supplement requested");
                 let request = pb::SupplementDossierRequest {
-                    request_id: id(&format!("supplemented-{round}")),
+                    request_id: request_id_for(&format!("supplemented-{round}")),
                     name: name.clone(),
                     actor: actor("CB001"),
                     components: components.to_vec(),
@@ -227,7 +218,7 @@ async fn drive(intake: &mut IntakeServiceClient<GrpcChannel>, components: &[pb::
             }
             sign_and_seal(intake, &name).await;
             let request = pb::CreateFeedbackRequest {
-                request_id: id("complaint"),
+                request_id: request_id_for("complaint"),
                 parent: name.clone(),
                 kind: pb::FeedbackKind::Complaint as i32,
                 content: "Giải quyết chậm".to_owned(),
@@ -238,7 +229,7 @@ async fn drive(intake: &mut IntakeServiceClient<GrpcChannel>, components: &[pb::
         _ => {
             sign_and_seal(intake, &name).await;
             let request = pb::ReturnResultRequest {
-                request_id: id("return"),
+                request_id: request_id_for("return"),
                 name: name.clone(),
                 actor: actor("CB001"),
                 return_method: pb::ReturnMethod::Electronic as i32,
@@ -250,37 +241,23 @@ async fn drive(intake: &mut IntakeServiceClient<GrpcChannel>, components: &[pb::
                 1 => pb::Rating::Dissatisfied,
                 _ => return,
             };
-            let request =
-                pb::RateDossierRequest { request_id: id("rate"), name, rating: rating as i32, comment: String::new() };
+            let request = pb::RateDossierRequest {
+                request_id: request_id_for("rate"),
+                name,
+                rating: rating as i32,
+                comment: String::new(),
+            };
             intake.rate_dossier(request).await.expect("rated");
         }
     }
 }
 
-async fn required_components(intake: &mut IntakeServiceClient<GrpcChannel>) -> Vec<pb::SubmittedComponent> {
-    let procedure = intake
-        .get_procedure(pb::GetProcedureRequest { name: format!("procedures/{PROCEDURE}"), version: 0 })
-        .await
-        .expect("procedure")
-        .into_inner();
-    procedure
-        .components
-        .iter()
-        .filter(|component| component.required)
-        .map(|component| pb::SubmittedComponent {
-            component_code: component.code.clone(),
-            copy_kind: CopyKind::Original as i32,
-            ..Default::default()
-        })
-        .collect()
-}
-
 /// Issues the scenario's fee receipts, cancels the first, and waits until signing has signed them all.
-async fn issue_receipts(receipt: &mut ReceiptServiceClient<GrpcChannel>) {
+async fn issue_receipts(receipt: &mut clients::Receipt) {
     let year = today().year();
     let series = receipt
         .create_series(receipt_pb::CreateSeriesRequest {
-            request_id: id("series"),
+            request_id: request_id_for("series"),
             series_id: String::new(),
             branch_code: "CN01".to_owned(),
             year,
@@ -319,14 +296,14 @@ async fn issue_receipts(receipt: &mut ReceiptServiceClient<GrpcChannel>) {
             acknowledgement: None,
         };
         let request = receipt_pb::IssueReceiptRequest {
-            request_id: id("issue"),
+            request_id: request_id_for("issue"),
             series: series.name.clone(),
             content: Some(content),
         };
         names.push(receipt.issue_receipt(request).await.expect("issued").into_inner().receipt.expect("receipt").name);
     }
     let request = receipt_pb::CancelReceiptRequest {
-        request_id: id("cancel"),
+        request_id: request_id_for("cancel"),
         name: names[0].clone(),
         reason: "Thu nhầm".to_owned(),
         officer_id: "CB001".to_owned(),
@@ -353,31 +330,12 @@ async fn issue_receipts(receipt: &mut ReceiptServiceClient<GrpcChannel>) {
     panic!("signing did not sign the receipts within a minute");
 }
 
-/// Today in Asia/Ho_Chi_Minh.
-fn today() -> NaiveDate {
-    (motcua_chassis::clock::Clock::system().now() + chrono::Duration::hours(7)).date_naive()
-}
-
-fn date(day: NaiveDate) -> Date {
-    Date { year: day.year(), month: day.month() as i32, day: day.day() as i32 }
-}
-
-/// Yesterday to tomorrow, so that a run across midnight still sees every event.
-fn around_today() -> reporting_pb::Period {
-    reporting_pb::Period {
-        kind: reporting_pb::PeriodKind::Custom as i32,
-        date: Some(date(today() - chrono::Duration::days(1))),
-        end_date: Some(date(today() + chrono::Duration::days(1))),
-    }
-}
-
 /// The head of each source's feed, read from the first heartbeat of a `WatchEvents` from its end.
 async fn source_heads(suite: &Suite) -> [i64; 3] {
     use tokio_stream::StreamExt;
     let mut intake = suite.intake().await;
     let mut receipt = suite.receipt().await;
-    let mut signing =
-        SigningServiceClient::connect(format!("http://{}", suite.signing.local_addr)).await.expect("signing answers");
+    let mut signing = clients::signing(suite.signing.local_addr).await;
     let far = i64::MAX / 2;
     let mut heads = [0; 3];
     let mut stream =
@@ -411,7 +369,7 @@ async fn source_heads(suite: &Suite) -> [i64; 3] {
 }
 
 /// Waits until reporting's cursors reach the sources' heads.
-async fn caught_up(suite: &Suite, reporting: &mut ReportingServiceClient<GrpcChannel>) {
+async fn caught_up(suite: &Suite, reporting: &mut clients::Reporting) {
     let heads = source_heads(suite).await;
     for _ in 0..1200 {
         let status = reporting
@@ -428,7 +386,7 @@ async fn caught_up(suite: &Suite, reporting: &mut ReportingServiceClient<GrpcCha
     panic!("reporting did not catch up with the feeds' heads {heads:?} within a minute");
 }
 
-async fn summary(reporting: &mut ReportingServiceClient<GrpcChannel>) -> reporting_pb::GetSummaryResponse {
+async fn summary(reporting: &mut clients::Reporting) -> reporting_pb::GetSummaryResponse {
     let request = reporting_pb::GetSummaryRequest { period: Some(around_today()), ..Default::default() };
     reporting.get_summary(request).await.expect("summary").into_inner()
 }
@@ -515,7 +473,7 @@ impl Expected {
 }
 
 async fn summary_of(
-    reporting: &mut ReportingServiceClient<GrpcChannel>,
+    reporting: &mut clients::Reporting,
     period: reporting_pb::Period,
 ) -> reporting_pb::GetSummaryResponse {
     let request = reporting_pb::GetSummaryRequest { period: Some(period), ..Default::default() };
@@ -530,7 +488,7 @@ async fn a_known_scenario_gives_the_hand_counted_summary_and_index_and_a_rebuild
         let reporting_server = suite.start_reporting().await;
         let mut reporting = reporting_client(&reporting_server).await;
         let mut intake = suite.intake().await;
-        let components = required_components(&mut intake).await;
+        let components = required_components(&mut intake, PROCEDURE).await;
         for index in 0..DOSSIERS {
             suite.clock.set(filing_time(index));
             drive(&mut intake, &components, index).await;
@@ -652,7 +610,7 @@ async fn a_known_scenario_gives_the_hand_counted_summary_and_index_and_a_rebuild
         assert!(text.contains(&format!("\r\nCN01,{branch_name},{DOSSIERS},")), "{text}");
 
         // The rebuild replays every feed and swaps in the same numbers.
-        let request_id = uuid::Uuid::new_v4().to_string();
+        let request_id = motcua_testkit::request_id();
         let started = reporting
             .rebuild_projections(reporting_pb::RebuildProjectionsRequest { request_id: request_id.clone() })
             .await
@@ -701,7 +659,7 @@ async fn a_follower_killed_and_restarted_mid_stream_still_counts_every_event_onc
         let backend = intake_database.backend;
         let suite = start_sources(intake_database, Clock::system()).await;
         let mut intake = suite.intake().await;
-        let components = required_components(&mut intake).await;
+        let components = required_components(&mut intake, PROCEDURE).await;
         const ROUNDS: usize = 12;
         const PER_ROUND: usize = 10;
         let mut filed = 0;
@@ -735,7 +693,7 @@ async fn two_reporting_replicas_follow_each_feed_once_between_them() {
         let suite = start_sources(intake_database, Clock::system()).await;
         let (first, second) = (suite.start_reporting().await, suite.start_reporting().await);
         let mut intake = suite.intake().await;
-        let components = required_components(&mut intake).await;
+        let components = required_components(&mut intake, PROCEDURE).await;
         const FILED: usize = 40;
         for index in 0..FILED {
             // Fates 0 and 5 alternately: resolved on time and returned, or left in processing.

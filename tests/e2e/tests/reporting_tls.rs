@@ -2,76 +2,25 @@
 //! the branches as intake's catalogue does. A policy that does not grant `service/reporting` intake's
 //! `ListBranches` is no longer silent: the refusal shows in `GetIngestionStatus`.
 
-mod common;
-mod security_pki;
-
-use chrono::Datelike;
-use common::{PROCEDURE, actor, id};
-use motcua_chassis::{
-    ServiceKind,
-    testing::{TestDatabase, start_service_with},
-};
-use motcua_proto::{
-    google::r#type::Date,
-    motcua::{
-        common::v1::{Applicant, Channel, Citizen, CopyKind, applicant::Kind},
-        intake::v1::{self as pb, intake_service_client::IntakeServiceClient},
-        reporting::v1::{self as reporting_pb, reporting_service_client::ReportingServiceClient},
-    },
+use motcua_chassis::ServiceKind;
+use motcua_proto::motcua::{
+    common::v1::Channel,
+    intake::v1::intake_service_client::IntakeServiceClient,
+    reporting::v1::{self as reporting_pb, reporting_service_client::ReportingServiceClient},
 };
 use motcua_reporting::settings::{ENV_REPORTING_INTAKE_URL, ENV_REPORTING_RECEIPT_URL, ENV_REPORTING_SIGNING_URL};
-use security_pki::{Pki, eventually, free_loopback_address};
+use motcua_testkit::{
+    TestDatabase,
+    calendar::around_today,
+    dossiers::{create, filing},
+    pki::Pki,
+    start_service_with,
+    wait::{eventually, free_loopback_address},
+};
 
 /// The policy shipped for production; the trial overlay's grants the services the same.
 const SHIPPED_POLICY: &str = include_str!("../../../deploy/k8s/base/policy.yaml");
 const LIST_BRANCHES_GRANT: &str = "      - motcua.intake.v1.IntakeService/ListBranches\n";
-
-fn around_today() -> reporting_pb::Period {
-    let today = (motcua_chassis::clock::Clock::system().now() + chrono::Duration::hours(7)).date_naive();
-    let date = |day: chrono::NaiveDate| Date { year: day.year(), month: day.month() as i32, day: day.day() as i32 };
-    reporting_pb::Period {
-        kind: reporting_pb::PeriodKind::Custom as i32,
-        date: Some(date(today - chrono::Duration::days(1))),
-        end_date: Some(date(today + chrono::Duration::days(1))),
-    }
-}
-
-async fn file_a_dossier(intake: &mut IntakeServiceClient<tonic::transport::Channel>) {
-    let procedure = intake
-        .get_procedure(pb::GetProcedureRequest { name: format!("procedures/{PROCEDURE}"), version: 0 })
-        .await
-        .expect("the staff application reads the catalogue")
-        .into_inner();
-    let components = procedure
-        .components
-        .iter()
-        .filter(|component| component.required)
-        .map(|component| pb::SubmittedComponent {
-            component_code: component.code.clone(),
-            copy_kind: CopyKind::Original as i32,
-            ..Default::default()
-        })
-        .collect();
-    let applicant = Applicant {
-        kind: Some(Kind::Citizen(Citizen {
-            identity_number: "001099000001".to_owned(),
-            full_name: "Phạm Minh Châu".to_owned(),
-            ..Default::default()
-        })),
-    };
-    intake
-        .create_dossier(pb::CreateDossierRequest {
-            request_id: id("create"),
-            branch_code: "CN01".to_owned(),
-            procedure_code: PROCEDURE.to_owned(),
-            channel: Channel::InPerson as i32,
-            applicant: Some(applicant),
-            receiving_officer: actor("CB001"),
-            components,
-        })
-        .await
-        .expect("the staff application files a dossier");
-}
 
 #[tokio::test]
 async fn reporting_under_mutual_tls_with_the_shipped_policy_names_the_branches() {
@@ -100,7 +49,8 @@ async fn reporting_under_mutual_tls_with_the_shipped_policy_names_the_branches()
     let channel = |port| pki.channel(port, "localhost", Some(staff.clone()));
     let mut intake_client = IntakeServiceClient::new(channel(intake.local_addr.port()).await.expect("TLS"));
     let mut reporting_client = ReportingServiceClient::new(channel(reporting.local_addr.port()).await.expect("TLS"));
-    file_a_dossier(&mut intake_client).await;
+    let filing = filing(&mut intake_client, "CN01", Channel::InPerson, "001099000001").await;
+    create(&mut intake_client, filing).await;
 
     let stats = |mut client: ReportingServiceClient<tonic::transport::Channel>| async move {
         let request = reporting_pb::ListBranchStatsRequest { period: Some(around_today()), ..Default::default() };

@@ -4,27 +4,27 @@
 //! another agency's dossier, and a caller over its rate or its open calls is told to retry later
 //! while others are served. Revocation and certificate reloading: security_tls.rs.
 
-mod security_pki;
-
 use std::path::Path;
 
-use motcua_chassis::{
-    ServiceKind,
-    testing::{TestDatabase, start_service_with},
-};
+use motcua_chassis::ServiceKind;
 use motcua_proto::motcua::{
     audit::v1::{self as audit_pb, audit_service_client::AuditServiceClient},
-    common::v1::{Applicant, Channel, Citizen, CopyKind, applicant::Kind},
+    common::v1::Channel,
     intake::v1::{self as pb, intake_service_client::IntakeServiceClient},
     receipt::v1::{self as receipt_pb, receipt_service_client::ReceiptServiceClient},
     reporting::v1::{self as reporting_pb, reporting_service_client::ReportingServiceClient},
     signing::v1::{self as signing_pb, signing_service_client::SigningServiceClient},
 };
-use security_pki::{Issued, Pki, eventually};
-use tonic::{Code, transport::Channel as GrpcChannel};
+use motcua_testkit::{
+    TestDatabase, clients,
+    dossiers::filing,
+    people::actor,
+    pki::{Issued, Pki},
+    start_service_with,
+    wait::eventually,
+};
+use tonic::Code;
 use tonic_types::StatusExt;
-
-const PROCEDURE: &str = "1.012822";
 
 const POLICY: &str = r#"
 identities:
@@ -47,44 +47,14 @@ async fn start_intake(
     start_service_with::<motcua_intake::Intake>(config).await
 }
 
-async fn connect(
-    pki: &Pki,
-    port: u16,
-    client: Option<Issued>,
-) -> Result<IntakeServiceClient<GrpcChannel>, tonic::transport::Error> {
+async fn connect(pki: &Pki, port: u16, client: Option<Issued>) -> Result<clients::Intake, tonic::transport::Error> {
     Ok(IntakeServiceClient::new(pki.channel(port, "localhost", client).await?))
 }
 
-async fn file(intake: &mut IntakeServiceClient<GrpcChannel>, request_id: &str) -> Result<pb::Dossier, tonic::Status> {
-    let procedure = intake
-        .get_procedure(pb::GetProcedureRequest { name: format!("procedures/{PROCEDURE}"), version: 0 })
-        .await?
-        .into_inner();
-    let components = procedure
-        .components
-        .iter()
-        .filter(|component| component.required)
-        .map(|component| pb::SubmittedComponent {
-            component_code: component.code.clone(),
-            copy_kind: CopyKind::Original as i32,
-            ..Default::default()
-        })
-        .collect();
-    let request = pb::CreateDossierRequest {
-        request_id: request_id.to_owned(),
-        branch_code: "CN01".to_owned(),
-        procedure_code: PROCEDURE.to_owned(),
-        channel: Channel::Online as i32,
-        applicant: Some(Applicant {
-            kind: Some(Kind::Citizen(Citizen {
-                identity_number: "001099012345".to_owned(),
-                full_name: "Đỗ Minh Khoa".to_owned(),
-                ..Default::default()
-            })),
-        }),
-        receiving_officer: Some(pb::Officer { officer_id: "CB030".to_owned(), ..Default::default() }),
-        components,
-    };
+async fn file(intake: &mut clients::Intake, request_id: &str) -> Result<pb::Dossier, tonic::Status> {
+    let mut request = filing(intake, "CN01", Channel::Online, "001099012345").await;
+    request.request_id = request_id.to_owned();
+    request.receiving_officer = actor("CB030");
     Ok(intake.create_dossier(request).await?.into_inner().dossier.unwrap_or_default())
 }
 

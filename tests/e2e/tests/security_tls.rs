@@ -1,17 +1,16 @@
 //! Mutual TLS that follows its files: a revoked client certificate is refused at the handshake, and a
 //! certificate rotated or a CRL published on disk applies to new connections without a restart.
 
-mod security_pki;
-
 use std::time::Duration;
 
-use motcua_chassis::{
-    ServiceConfig, ServiceKind,
-    server::RunningServer,
-    testing::{TestDatabase, start_service_with},
-};
+use motcua_chassis::{ServiceConfig, ServiceKind, server::RunningServer};
 use motcua_proto::motcua::intake::v1::{self as pb, intake_service_client::IntakeServiceClient};
-use security_pki::{Issued, Pki, eventually};
+use motcua_testkit::{
+    TestDatabase,
+    pki::{Issued, Pki},
+    start_service_with,
+    wait::eventually,
+};
 
 const POLICY: &str = r#"
 identities:

@@ -18,6 +18,7 @@ use motcua_proto::motcua::reporting::v1::{
     GetIngestionStatusRequest, GetSummaryRequest, reporting_service_client::ReportingServiceClient,
 };
 use motcua_reporting::Reporting;
+use motcua_testkit::clients::channel;
 use tokio::{
     sync::{mpsc, oneshot},
     task::JoinHandle,
@@ -40,14 +41,6 @@ async fn start<S: MotcuaService>() -> (TestDatabase, RunningServer) {
     let database = TestDatabase::sqlite();
     let server = start_service::<S>(&database).await;
     (database, server)
-}
-
-async fn channel(addr: std::net::SocketAddr) -> tonic::transport::Channel {
-    tonic::transport::Channel::from_shared(format!("http://{addr}"))
-        .expect("a URL")
-        .connect()
-        .await
-        .expect("the service answers")
 }
 
 async fn listed_services_v1alpha(addr: std::net::SocketAddr) -> Vec<String> {

@@ -5,23 +5,20 @@
 use std::time::Duration;
 
 use motcua_chassis::{
-    ServiceConfig, ServiceKind,
     config::LogFormat,
     telemetry::{self, TelemetrySettings},
-    testing::{ExportedSpan, OtlpReceiver, TestDatabase, start_service, start_service_with},
 };
-use motcua_intake::settings::ENV_INTAKE_SIGNING_URL;
-use motcua_proto::motcua::{
-    common::v1::{Applicant, Channel, Citizen, CopyKind, applicant::Kind},
-    intake::v1::{self as pb, intake_service_client::IntakeServiceClient},
+use motcua_proto::motcua::{common::v1::Channel, intake::v1 as pb};
+use motcua_testkit::{
+    ExportedSpan, OtlpReceiver, TestDatabase, clients,
+    dossiers::{create, filing},
+    people::{CITIZEN_NAME, actor},
+    services::{start_intake, url_of},
+    start_service,
 };
 
 const SERVER: i32 = 2;
 const CLIENT: i32 = 3;
-
-fn officer() -> Option<pb::Officer> {
-    Some(pb::Officer { officer_id: "CB100".to_owned(), ..Default::default() })
-}
 
 #[tokio::test]
 async fn a_call_from_intake_to_signing_is_one_trace_with_parent_child_edges() {
@@ -38,53 +35,17 @@ async fn a_call_from_intake_to_signing_is_one_trace_with_parent_child_edges() {
     let signing_database = TestDatabase::sqlite();
     let signing = start_service::<motcua_signing::Signing>(&signing_database).await;
     let intake_database = TestDatabase::sqlite();
-    let mut config = ServiceConfig::for_local(ServiceKind::Intake, intake_database.url.clone());
-    config.service_variables.insert(ENV_INTAKE_SIGNING_URL, format!("http://{}", signing.local_addr));
-    let intake_server = start_service_with::<motcua_intake::Intake>(config).await;
-    let mut intake =
-        IntakeServiceClient::connect(format!("http://{}", intake_server.local_addr)).await.expect("intake answers");
+    let intake_server = start_intake(&intake_database, &url_of(&signing)).await;
+    let mut intake = clients::intake(intake_server.local_addr).await;
 
-    let procedure = intake
-        .get_procedure(pb::GetProcedureRequest { name: "procedures/1.012822".to_owned(), version: 0 })
-        .await
-        .expect("procedure")
-        .into_inner();
-    let components = procedure
-        .components
-        .iter()
-        .filter(|component| component.required)
-        .map(|component| pb::SubmittedComponent {
-            component_code: component.code.clone(),
-            copy_kind: CopyKind::Original as i32,
-            ..Default::default()
-        })
-        .collect();
-    let dossier = intake
-        .create_dossier(pb::CreateDossierRequest {
-            request_id: "trace-create".to_owned(),
-            branch_code: "CN01".to_owned(),
-            procedure_code: "1.012822".to_owned(),
-            channel: Channel::InPerson as i32,
-            applicant: Some(Applicant {
-                kind: Some(Kind::Citizen(Citizen {
-                    identity_number: "001099012345".to_owned(),
-                    full_name: "Lê Thị Hoa".to_owned(),
-                    ..Default::default()
-                })),
-            }),
-            receiving_officer: officer(),
-            components,
-        })
-        .await
-        .expect("filed")
-        .into_inner()
-        .dossier
-        .expect("dossier");
+    let mut filing = filing(&mut intake, "CN01", Channel::InPerson, "001099012345").await;
+    filing.receiving_officer = actor("CB100");
+    let dossier = create(&mut intake, filing).await;
     intake
         .start_processing(pb::StartProcessingRequest {
             request_id: "trace-start".to_owned(),
             name: dossier.name.clone(),
-            actor: officer(),
+            actor: actor("CB100"),
             ..Default::default()
         })
         .await
@@ -94,7 +55,7 @@ async fn a_call_from_intake_to_signing_is_one_trace_with_parent_child_edges() {
         .resolve_dossier(pb::ResolveDossierRequest {
             request_id: "trace-resolve".to_owned(),
             name: dossier.name.clone(),
-            actor: officer(),
+            actor: actor("CB100"),
             result_content: Some(pb::resolve_dossier_request::ResultContent::File(pb::DocumentFile {
                 media_type: "application/pdf".to_owned(),
                 content: b"%PDF-1.7 result".to_vec(),
@@ -127,7 +88,7 @@ async fn a_call_from_intake_to_signing_is_one_trace_with_parent_child_edges() {
 
     for span in &spans {
         for text in span.all_text() {
-            for personal in ["001099012345", "Lê Thị Hoa"] {
+            for personal in ["001099012345", CITIZEN_NAME] {
                 assert!(!text.contains(personal), "span {:?} carries personal data", span.span.name);
             }
         }

@@ -1,154 +1,31 @@
-//! What the signing tests share: a client, a deployment (root, a branch's intermediate, an officer, a
-//! leader and the branch seal), reading an error's reason, waiting for the log's checkpoint, the
-//! independent log verifier and the OpenSSL CLI.
+//! What only the signing tests share: a branch's deployment in the signing vocabulary, signing a
+//! document, waiting for the log's checkpoint, reading its tiles, the independent log verifier and
+//! the OpenSSL CLI. What every crate's tests share (clients, request ids, starting signing, the
+//! certificate authorities) comes from the test kit, re-exported here under the names these tests use.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 pub mod openssl;
 pub mod verifier;
 
-use std::{net::SocketAddr, time::Duration};
+use std::time::Duration;
 
-use motcua_chassis::{
-    ServiceConfig, ServiceKind,
-    server::RunningServer,
-    testing::{TestDatabase, start_service_with},
+use motcua_proto::motcua::signing::v1 as pb;
+use motcua_testkit::authorities::BranchDeployment;
+pub use motcua_testkit::{
+    authorities::Deployment,
+    clients::{Signing as Client, signing as client},
+    request_id,
+    services::{TEST_SECRET, another_database, start_signing as start},
+    status::reason,
 };
-use motcua_proto::motcua::signing::v1::{self as pb, signing_service_client::SigningServiceClient};
-use motcua_signing::Signing;
-use motcua_signing::settings::ENV_SIGNING_KEY_ENCRYPTION_SECRET;
-use tonic::transport::Channel;
-use tonic_types::StatusExt;
 
-/// The key-encryption secret the tests configure.
-pub const TEST_SECRET: &str = "test key-encryption secret, long and random in production";
-
-/// A signing client.
-pub type Client = SigningServiceClient<Channel>;
-
-/// Starts signing on `database` with the test secret.
-pub async fn start(database: &TestDatabase) -> RunningServer {
-    let mut config = ServiceConfig::for_local(ServiceKind::Signing, database.url.clone());
-    config.service_variables.insert(ENV_SIGNING_KEY_ENCRYPTION_SECRET, TEST_SECRET.to_owned());
-    start_service_with::<Signing>(config).await
-}
-
-/// A client of the service at `addr`.
-pub async fn client(addr: SocketAddr) -> Client {
-    SigningServiceClient::connect(format!("http://{addr}")).await.expect("signing answers")
-}
-
-/// Another empty database on the same backend as `database`: a second deployment that shares nothing
-/// with the first.
-pub async fn another_database(database: &TestDatabase) -> TestDatabase {
-    match database.backend {
-        "postgres" => TestDatabase::postgres().await.expect("PostgreSQL answered a moment ago"),
-        _ => TestDatabase::sqlite(),
-    }
-}
-
-/// A fresh request id.
-pub fn request_id() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
-
-/// The ErrorInfo reason of a status.
-pub fn reason(status: &tonic::Status) -> String {
-    status.get_error_details().error_info().map(|info| info.reason.clone()).unwrap_or_default()
-}
-
-/// A deployment's certificates for one branch.
-pub struct Deployment {
-    /// The root authority's certificate.
-    pub root: pb::Certificate,
-    /// The branch intermediate's certificate.
-    pub intermediate: pb::Certificate,
-    /// The officer's certificate (staff code `officer-<branch>`).
-    pub officer: pb::Certificate,
-    /// The leader's certificate, officer and approver (staff code `leader-<branch>`).
-    pub leader: pb::Certificate,
-    /// The branch seal's certificate.
-    pub seal: pb::Certificate,
-}
-
-/// Creates the root `root` (if `with_root`) and, for `branch`, its intermediate, an officer, a
-/// leader and the seal, all with `algorithm`.
+/// Creates the root (if `with_root`) and, for `branch`, its intermediate, officer `officer-<branch>`,
+/// leader `leader-<branch>` and the seal, all with `algorithm`.
 pub async fn deploy(client: &mut Client, branch: &str, with_root: bool, algorithm: pb::KeyAlgorithm) -> Deployment {
-    let root = if with_root {
-        client
-            .create_certificate_authority(pb::CreateCertificateAuthorityRequest {
-                request_id: request_id(),
-                authority_id: "root".to_owned(),
-                kind: pb::AuthorityKind::Root as i32,
-                display_name: "motcua test root CA".to_owned(),
-                key_algorithm: algorithm as i32,
-                ..Default::default()
-            })
-            .await
-            .expect("root created")
-            .into_inner()
-            .certificate
-            .expect("root certificate")
-    } else {
-        let authority = client
-            .get_certificate_authority(pb::GetCertificateAuthorityRequest { name: "authorities/root".to_owned() })
-            .await
-            .expect("root exists")
-            .into_inner();
-        client
-            .get_certificate(pb::GetCertificateRequest { name: authority.certificate })
-            .await
-            .expect("root certificate")
-            .into_inner()
-    };
-    let authority_id = branch.to_lowercase();
-    let intermediate = client
-        .create_certificate_authority(pb::CreateCertificateAuthorityRequest {
-            request_id: request_id(),
-            authority_id: authority_id.clone(),
-            kind: pb::AuthorityKind::Intermediate as i32,
-            branch_code: branch.to_owned(),
-            parent: "authorities/root".to_owned(),
-            display_name: format!("Chi nhánh {branch} CA"),
-            key_algorithm: algorithm as i32,
-            ..Default::default()
-        })
-        .await
-        .expect("intermediate created")
-        .into_inner()
-        .certificate
-        .expect("intermediate certificate");
-    let mut issue = async |kind: pb::SubjectKind, holder_id: String, name: &str, roles: Vec<pb::SignerRole>| {
-        client
-            .create_certificate(pb::CreateCertificateRequest {
-                request_id: request_id(),
-                issuer: format!("authorities/{authority_id}"),
-                subject_kind: kind as i32,
-                holder_id,
-                display_name: name.to_owned(),
-                branch_code: branch.to_owned(),
-                roles: roles.into_iter().map(|role| role as i32).collect(),
-                key_algorithm: algorithm as i32,
-                validity_days: 0,
-            })
-            .await
-            .expect("certificate issued")
-            .into_inner()
-            .certificate
-            .expect("certificate")
-    };
-    let officer =
-        issue(pb::SubjectKind::Person, format!("officer-{branch}"), "Nguyễn Văn An", vec![pb::SignerRole::Officer])
-            .await;
-    let leader = issue(
-        pb::SubjectKind::Person,
-        format!("leader-{branch}"),
-        "Trần Thị Bình",
-        vec![pb::SignerRole::Officer, pb::SignerRole::Approver],
-    )
-    .await;
-    let seal = issue(pb::SubjectKind::Organisation, branch.to_owned(), &format!("Chi nhánh {branch}"), vec![]).await;
-    Deployment { root, intermediate, officer, leader, seal }
+    let deployment = BranchDeployment::of(branch).key_algorithm(algorithm);
+    let deployment = if with_root { deployment } else { deployment.under_existing_root() };
+    deployment.deploy(client).await
 }
 
 /// Signs `document` as `signer_id`.

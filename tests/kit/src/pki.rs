@@ -1,8 +1,6 @@
-//! What the security tests share: a throw-away CA that issues the services' and the callers'
-//! certificates and revokes them in CRLs, written to a folder of its own, and the configuration of a
-//! service under mutual TLS with a policy file.
-
-#![allow(dead_code)]
+//! A throw-away certificate authority for mutual TLS: it issues the services' and the callers'
+//! certificates (identities as spiffe URIs), revokes them in CRLs, writes them to a folder of its own,
+//! and configures a service under mutual TLS with a policy file.
 
 use std::path::{Path, PathBuf};
 
@@ -13,19 +11,30 @@ use rcgen::{
 };
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 
+use crate::wait::free_loopback_address;
+
 /// A certificate and its private key, in PEM.
 pub type Issued = (String, String);
 
 /// A throw-away CA issuing the servers' and the callers' certificates, written to a folder.
 pub struct Pki {
+    /// Where the CA writes certificates, keys, CRLs and policies; removed when the CA is dropped.
     pub folder: PathBuf,
+    /// The CA's certificate, which servers and callers trust, in PEM.
     pub ca_pem: String,
     issuer: Issuer<'static, KeyPair>,
 }
 
+impl Default for Pki {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Pki {
+    /// A new CA in a new folder.
     pub fn new() -> Self {
-        let folder = std::env::temp_dir().join(format!("motcua-pki-{}-{}", std::process::id(), unique_suffix()));
+        let folder = std::env::temp_dir().join(format!("motcua-pki-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&folder).expect("pki folder");
         let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -135,30 +144,5 @@ impl Pki {
 impl Drop for Pki {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.folder);
-    }
-}
-
-pub fn free_loopback_address() -> std::net::SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|listener| listener.local_addr()).expect("a free port")
-}
-
-fn unique_suffix() -> u128 {
-    std::time::SystemTime::from(motcua_chassis::clock::Clock::system().now())
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_nanos()
-}
-
-/// Retries `attempt` every 50 ms until it holds, for at most 20 s: for what a file watcher applies
-/// in the background. Panics with `what` when it never holds.
-pub async fn eventually<F, Fut>(what: &str, mut attempt: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
-    while !attempt().await {
-        assert!(tokio::time::Instant::now() < deadline, "{what}: not so within 20 s");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }

@@ -1,0 +1,20 @@
+//! The test kit every motcua crate's tests share, so that a test body reads as the specification it
+//! is: request ids, connected clients, citizens and officers, a filed dossier, certificate authorities
+//! in signing, a throw-away PKI for mutual TLS, policy files and the reasons of refusals. It re-exports
+//! the chassis's harness (throw-away databases, services on ephemeral ports, the OTLP receiver, the
+//! audit-trail reader) so that a test imports one crate.
+
+pub mod authorities;
+pub mod calendar;
+pub mod clients;
+pub mod dossiers;
+pub mod ids;
+pub mod people;
+pub mod pki;
+pub mod policy;
+pub mod services;
+pub mod status;
+pub mod wait;
+
+pub use ids::{request_id, request_id_for};
+pub use motcua_chassis::testing::*;
