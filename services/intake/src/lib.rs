@@ -1,18 +1,23 @@
-//! The intake service: the procedure catalogue, branches, dossiers and their lifecycle, and the
-//! intake event feed. `Intake` is what the chassis runs, from the binary, `motcua up` or a test.
+//! The intake service: the procedure catalogue, branches, dossiers and their lifecycle, their
+//! follow-ups (slips and fee receipts issued through receipt, in the background), and the intake event
+//! feed. `Intake` is what the chassis runs, from the binary, `motcua up` or a test.
 
 pub mod api;
 pub mod domain;
+pub mod jobs;
 pub mod migration;
 pub mod peers;
 pub mod seed;
 pub mod settings;
 pub mod store;
 
+use std::sync::Arc;
+
 use anyhow::Context;
-use motcua_chassis::{MotcuaService, ServiceConfig, ServiceKind};
+use motcua_chassis::{MotcuaService, ServiceConfig, ServiceKind, peer::receipt::ReceiptClient};
 use motcua_proto::motcua::intake::v1::intake_service_server::IntakeServiceServer;
 use sea_orm::DatabaseConnection;
+use tokio::sync::Notify;
 use tonic::service::Routes;
 
 /// How often start-up retries seeding when another replica seeds at the same moment.
@@ -37,15 +42,21 @@ impl MotcuaService for Intake {
         let calendar = seed::holidays::from_folder_or_built_in(settings.seed_dir.as_deref())?;
         let feed = motcua_chassis::feed::Feed::start(db.clone()).await?;
         let signing = peers::Signing::connect(config, &settings.signing_url)?;
-        let state = api::IntakeState {
-            db,
+        let receipt = ReceiptClient::connect(config, settings::ENV_INTAKE_RECEIPT_URL, &settings.receipt_url)?;
+        let follow_ups_due = Arc::new(Notify::new());
+        let state = Arc::new(api::IntakeState {
+            db: db.clone(),
             feed,
             calendar,
             applicant_index_key: settings.applicant_index_key,
             signing,
+            receipt,
+            collecting_tax_code: settings.collecting_tax_code,
+            follow_ups_due: follow_ups_due.clone(),
             clock: config.clock.clone(),
             code_format: settings.code_format,
-        };
+        });
+        jobs::spawn(config, db, follow_ups_due, Arc::downgrade(&state));
         let server =
             IntakeServiceServer::new(api::IntakeApi::new(state)).max_decoding_message_size(config.max_message_bytes);
         Ok(Routes::new(server))

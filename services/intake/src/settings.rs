@@ -29,6 +29,18 @@ motcua_chassis::variables! {
             secret: false,
             description: "intake: URL of the signing service (results are signed and sealed there)",
         },
+        ENV_INTAKE_RECEIPT_URL {
+            name: "MOTCUA_INTAKE_RECEIPT_URL",
+            default: "http://127.0.0.1:50053",
+            secret: false,
+            description: "intake: URL of the receipt service (acknowledgement slips and fee receipts are issued there)",
+        },
+        ENV_INTAKE_COLLECTING_TAX_CODE {
+            name: "MOTCUA_INTAKE_COLLECTING_TAX_CODE",
+            default: "0101234567",
+            secret: false,
+            description: "intake: tax code of the collecting organisation, printed on the fee receipts intake has issued (a development one by default)",
+        },
         ENV_INTAKE_DOSSIER_CODE_FORMAT {
             name: "MOTCUA_INTAKE_DOSSIER_CODE_FORMAT",
             default: "{agency}-{date:%y%m%d}-{number:4}",
@@ -49,6 +61,10 @@ pub struct IntakeSettings {
     pub applicant_index_key: Vec<u8>,
     /// Where the signing service listens.
     pub signing_url: String,
+    /// Where the receipt service listens.
+    pub receipt_url: String,
+    /// The collecting organisation's tax code, for fee receipts.
+    pub collecting_tax_code: String,
     /// How dossier codes are printed and read back.
     pub code_format: CodeFormat,
 }
@@ -71,6 +87,8 @@ impl IntakeSettings {
             seed_dir: config.variable(ENV_INTAKE_SEED_DIR).map(PathBuf::from),
             applicant_index_key,
             signing_url: config.variable_or_default(VARIABLES, ENV_INTAKE_SIGNING_URL).to_owned(),
+            receipt_url: config.variable_or_default(VARIABLES, ENV_INTAKE_RECEIPT_URL).to_owned(),
+            collecting_tax_code: config.variable_or_default(VARIABLES, ENV_INTAKE_COLLECTING_TAX_CODE).to_owned(),
             code_format: CodeFormat::parse_template(template)
                 .with_context(|| format!("{ENV_INTAKE_DOSSIER_CODE_FORMAT} is not valid"))?,
         })
@@ -85,11 +103,12 @@ mod tests {
     use crate::domain::dossier_code::DEFAULT_TEMPLATE;
 
     #[test]
-    fn an_unconfigured_intake_prints_codes_in_the_documented_default_format_and_calls_local_signing() {
+    fn an_unconfigured_intake_prints_codes_in_the_documented_default_format_and_calls_local_peers() {
         let config = ServiceConfig::for_local(ServiceKind::Intake, "sqlite::memory:");
         assert_eq!(motcua_chassis::config::default_of(VARIABLES, ENV_INTAKE_DOSSIER_CODE_FORMAT), DEFAULT_TEMPLATE);
         let settings = IntakeSettings::from_config(&config).expect("the defaults are valid");
         assert_eq!(settings.signing_url, "http://127.0.0.1:50052");
+        assert_eq!(settings.receipt_url, "http://127.0.0.1:50053");
         assert_eq!(settings.seed_dir, None);
     }
 

@@ -186,9 +186,12 @@ fn from_intake(event: intake::IntakeEvent) -> Result<FeedMessage, Status> {
             let change = DossierChange::Feedback { complaint: feedback.kind == intake::FeedbackKind::Complaint as i32 };
             dossier(&feedback.dossier, change, today)
         }
-        Some(IntakePayload::DocumentAdded(_) | IntakePayload::FollowUpDone(_) | IntakePayload::Heartbeat(_)) | None => {
-            None
-        }
+        Some(IntakePayload::FollowUpDone(done)) => done.dossier.as_ref().map(|facts| FeedEvent::FollowUpDone {
+            dims: dossier_facts(facts).dims,
+            day: today,
+            fee: done.kind != intake::FollowUpKind::AcknowledgementSlip as i32,
+        }),
+        Some(IntakePayload::DocumentAdded(_) | IntakePayload::Heartbeat(_)) | None => None,
     };
     Ok(FeedMessage::Event { sequence, occur_time, event: counted })
 }

@@ -3,7 +3,7 @@
 //! and reads a receipt's signature, answering with [`PeerError`].
 
 pub use motcua_proto::motcua::receipt::v1::{
-    Acknowledgement, AcknowledgedComponent, Collector, PaymentMethod, ReceiptContent, ReceiptItem, ReceiptKind,
+    AcknowledgedComponent, Acknowledgement, Collector, PaymentMethod, ReceiptContent, ReceiptItem, ReceiptKind,
 };
 use motcua_proto::motcua::receipt::v1::{
     GetReceiptRequest, IssueReceiptRequest, ListSeriesRequest, Receipt, SeriesState, SignatureState,
@@ -69,7 +69,12 @@ impl ReceiptClient {
 
     /// The first open series (`series/{id}`) of `branch_code` for `year` and `kind`, in receipt's order
     /// (branch, year, symbols); `None` when the branch has none open.
-    pub async fn open_series(&self, branch_code: &str, year: i32, kind: ReceiptKind) -> Result<Option<String>, PeerError> {
+    pub async fn open_series(
+        &self,
+        branch_code: &str,
+        year: i32,
+        kind: ReceiptKind,
+    ) -> Result<Option<String>, PeerError> {
         let request = ListSeriesRequest {
             page_size: 1,
             page_token: String::new(),

@@ -1,18 +1,21 @@
-//! Between the contract's messages and intake's domain: dossiers, officers, components, history and
-//! the feed's events. No rules here, only shapes.
+//! Between the contract's messages and intake's domain: dossiers, officers, components, history,
+//! follow-ups and the feed's events. No rules here, only shapes.
 
-use motcua_chassis::timestamps::to_proto;
+use motcua_chassis::{jobs::JobState, timestamps::to_proto};
 use motcua_proto::motcua::{
     common::v1::{self as common, Money},
     intake::v1::{self as pb, intake_event::Payload},
 };
 use prost_types::Duration;
 
-use crate::domain::{
-    applicant::Applicant,
-    catalogue::{FeeItem, FeeMoment, Level},
-    dossier::{Dossier, HandOverParty, HistoryEntry, Officer, SubmittedComponent, Timeliness},
-    lifecycle::Status,
+use crate::{
+    domain::{
+        applicant::Applicant,
+        catalogue::{FeeItem, FeeMoment, Level},
+        dossier::{Dossier, HandOverParty, HistoryEntry, Officer, SubmittedComponent, Timeliness},
+        lifecycle::Status,
+    },
+    store::follow_ups::FollowUps,
 };
 
 pub fn officer_to_proto(officer: &Officer) -> pb::Officer {
@@ -68,7 +71,7 @@ pub fn fee_item_to_proto(item: &FeeItem) -> pb::FeeItem {
     }
 }
 
-fn applicant_to_proto(applicant: &Applicant) -> common::Applicant {
+pub fn applicant_to_proto(applicant: &Applicant) -> common::Applicant {
     use common::applicant::Kind;
     let kind = match applicant {
         Applicant::Citizen { identity_number, full_name, date_of_birth, phone, address } => {
@@ -330,4 +333,34 @@ pub fn event_type(payload: &Payload) -> &'static str {
         Payload::FollowUpDone(_) => "follow_up_done",
         Payload::Heartbeat(_) => "heartbeat",
     }
+}
+
+/// The follow-ups of a dossier as the contract shows them: each job's state (a job leased for an attempt
+/// is still pending), with the receipt it produced once done.
+pub fn follow_ups_to_proto(follow_ups: &FollowUps) -> Vec<pb::FollowUpJob> {
+    follow_ups
+        .jobs
+        .iter()
+        .map(|(follow_up, job)| {
+            let done = follow_ups.results.iter().find(|result| result.kind == job.kind);
+            let state = match job.state {
+                JobState::Succeeded => pb::FollowUpState::Done,
+                JobState::DeadLettered => pb::FollowUpState::DeadLettered,
+                JobState::Pending | JobState::Running => pb::FollowUpState::Pending,
+            };
+            pb::FollowUpJob {
+                kind: follow_up.to_proto() as i32,
+                state: state as i32,
+                attempts: job.attempts,
+                next_attempt_time: (state == pb::FollowUpState::Pending).then(|| to_proto(job.run_at)),
+                last_error_reason: job.last_error.clone(),
+                result: done.map(|done| done.receipt.clone()).unwrap_or_default(),
+                update_time: Some(to_proto(job.updated_at)),
+                job: format!("jobs/{}", job.id),
+                receipt_number: done.map(|done| done.receipt_number.clone()).unwrap_or_default(),
+                lookup_code: done.map(|done| done.lookup_code.clone()).unwrap_or_default(),
+                signature_log_index: done.and_then(|done| done.signature_log_index),
+            }
+        })
+        .collect()
 }

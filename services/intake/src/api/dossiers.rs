@@ -1,5 +1,5 @@
-//! Dossier handlers: filing one, reading one with its history, listing them, and the event each change
-//! appends to the feed.
+//! Dossier handlers: filing one, reading one with its history, follow-ups and receipts, listing them,
+//! and the event each change appends to the feed.
 
 use motcua_chassis::{ApiError, feed::NewEvent, idempotency::RequestKey, identity::Caller, paging};
 use motcua_proto::motcua::{
@@ -19,6 +19,7 @@ use crate::{
     store::{
         catalogue,
         dossiers::{self, DossierFilter, Effects, Filing, Outcome},
+        follow_ups,
     },
 };
 
@@ -143,6 +144,7 @@ impl IntakeApi {
         match outcome {
             Outcome::Done(dossier) => {
                 state.feed.appended();
+                state.follow_ups_due.notify_one();
                 tracing::info!(dossier_code = %dossier.code.printed(), status = dossier.status as i32, "dossier created");
                 Ok(pb::CreateDossierResponse { dossier: Some(convert::dossier_to_proto(&dossier, &[], now)) })
             }
@@ -201,12 +203,15 @@ impl IntakeApi {
                 description: format!("{} may read only the dossiers it filed or of its procedures", caller.identity),
             });
         }
-        let history = if request.view == pb::DossierView::Basic as i32 {
-            Vec::new()
-        } else {
-            dossiers::history(&self.state.db, record.id).await?
-        };
-        Ok(convert::dossier_to_proto(&record.dossier, &history, self.state.clock.now()))
+        let basic = request.view == pb::DossierView::Basic as i32;
+        let history = if basic { Vec::new() } else { dossiers::history(&self.state.db, record.id).await? };
+        let mut dossier = convert::dossier_to_proto(&record.dossier, &history, self.state.clock.now());
+        let follow_ups = follow_ups::of_dossier(&self.state.db, &code).await?;
+        dossier.receipts = follow_ups.results.iter().map(|done| done.receipt.clone()).collect();
+        if !basic {
+            dossier.follow_ups = convert::follow_ups_to_proto(&follow_ups);
+        }
+        Ok(dossier)
     }
 
     pub(super) async fn list_dossiers_handler(

@@ -22,8 +22,8 @@ use tonic::{Request, Response, Status};
 
 use crate::domain::calendar::WorkCalendar;
 
-/// What every handler reads: the database, the event feed, the working-day calendar and the key of
-/// the applicant index.
+/// What every handler and follow-up job reads: the database, the event feed, the working-day calendar,
+/// the key of the applicant index and the peers.
 pub struct IntakeState {
     /// Intake's database, migrated and seeded.
     pub db: DatabaseConnection,
@@ -35,6 +35,12 @@ pub struct IntakeState {
     pub applicant_index_key: Vec<u8>,
     /// The signing service, which signs and seals results.
     pub signing: crate::peers::Signing,
+    /// The receipt service, which issues the follow-ups' slips and fee receipts.
+    pub receipt: motcua_chassis::peer::receipt::ReceiptClient,
+    /// The collecting organisation's tax code, printed on fee receipts.
+    pub collecting_tax_code: String,
+    /// The job runner's bell, rung after a commit that may have recorded follow-ups.
+    pub follow_ups_due: Arc<tokio::sync::Notify>,
     /// The time intake reads (manual in tests that need fixed dates).
     pub clock: motcua_chassis::clock::Clock,
     /// How dossier codes are printed and read back.
@@ -48,9 +54,9 @@ pub struct IntakeApi {
 }
 
 impl IntakeApi {
-    /// Handlers over `state`.
-    pub fn new(state: IntakeState) -> Self {
-        Self { state: Arc::new(state) }
+    /// Handlers over `state`, which the job runner shares.
+    pub fn new(state: Arc<IntakeState>) -> Self {
+        Self { state }
     }
 }
 

@@ -8,6 +8,7 @@ mod m20261125_000003_documents;
 mod m20261125_000004_dossier_submitter;
 mod m20261202_000005_audit_trail;
 mod m20261209_000006_jobs;
+mod m20261216_000007_follow_ups;
 
 /// Intake's migrator.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_dossier_submitter::Migration),
             Box::new(m20261202_000005_audit_trail::Migration),
             Box::new(m20261209_000006_jobs::Migration),
+            Box::new(m20261216_000007_follow_ups::Migration),
         ]
     }
 }

@@ -91,7 +91,11 @@ pub async fn list_current(
 }
 
 /// One procedure at `version`, or at its current version when `version` is `None`.
-pub async fn get(db: &DatabaseConnection, code: &str, version: Option<i32>) -> Result<Option<StoredProcedure>, DbErr> {
+pub async fn get(
+    db: &impl ConnectionTrait,
+    code: &str,
+    version: Option<i32>,
+) -> Result<Option<StoredProcedure>, DbErr> {
     let query = procedure::Entity::find().filter(procedure::Column::ProcedureCode.eq(code));
     let query = match version {
         Some(version) => query.filter(procedure::Column::Version.eq(version)),

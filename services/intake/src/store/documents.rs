@@ -1,5 +1,6 @@
-//! The applicants' data stores: adding a document (with its request log and event), reading one,
-//! listing an owner's documents, and counting reuse when a dossier cites one.
+//! The applicants' data stores: adding a document (with its request log and event), or storing one in
+//! the transaction of the move that produced it (a dossier's result), reading one, listing an owner's
+//! documents, and counting reuse when a dossier cites one.
 
 use motcua_chassis::{
     ApiError,
@@ -29,6 +30,38 @@ pub struct DocumentRecord {
     pub reuse_count: i32,
 }
 
+/// A document to store inside another change's transaction: a dossier's result, stored with the move
+/// that records its signature, so that a move that fails leaves no document behind.
+pub struct NewDocument {
+    /// The owner's keyed hash.
+    pub owner_key_hash: String,
+    /// The metadata.
+    pub document: StoredDocument,
+    /// The bytes.
+    pub content: Vec<u8>,
+    /// Its `document_added` event.
+    pub event: NewEvent,
+}
+
+/// Stores `new` and appends its event, in the caller's transaction.
+pub async fn insert(connection: &impl ConnectionTrait, new: NewDocument) -> Result<(), ApiError> {
+    let NewDocument { owner_key_hash, document, content, event } = new;
+    document::Entity::insert(document::ActiveModel {
+        id: NotSet,
+        document_id: Set(document.document_id.clone()),
+        owner_key_hash: Set(owner_key_hash),
+        document_type: Set(document.document_type.clone()),
+        reuse_count: Set(0),
+        body: Set(serde_json::to_string(&document).map_err(ApiError::internal)?),
+        content: Set(content),
+        create_time: Set(document.create_time),
+    })
+    .exec(connection)
+    .await?;
+    feed::append(connection, event).await?;
+    Ok(())
+}
+
 /// Adds `document` with `content` to the store of the owner whose keyed hash is `owner_key_hash`.
 pub async fn add(
     db: &DatabaseConnection,
@@ -43,19 +76,8 @@ pub async fn add(
     if let Claim::Replay(response) = idempotency::claim(&transaction, key).await? {
         return Ok(Outcome::Replayed(response));
     }
-    document::Entity::insert(document::ActiveModel {
-        id: NotSet,
-        document_id: Set(document.document_id.clone()),
-        owner_key_hash: Set(owner_key_hash.to_owned()),
-        document_type: Set(document.document_type.clone()),
-        reuse_count: Set(0),
-        body: Set(serde_json::to_string(document).map_err(ApiError::internal)?),
-        content: Set(content),
-        create_time: Set(document.create_time),
-    })
-    .exec(&transaction)
-    .await?;
-    feed::append(&transaction, event).await?;
+    let new = NewDocument { owner_key_hash: owner_key_hash.to_owned(), document: document.clone(), content, event };
+    insert(&transaction, new).await?;
     idempotency::complete(&transaction, key, &response).await?;
     transaction.commit().await?;
     Ok(Outcome::Done(()))

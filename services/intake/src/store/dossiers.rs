@@ -1,5 +1,6 @@
-//! Dossiers in the database: creating one (code number, row, history, event and the request log in one
-//! transaction), making a move under optimistic locking, reading, and keyset-paged listings.
+//! Dossiers in the database: creating one (code number, row, history, event, follow-up jobs and the
+//! request log in one transaction), making a move under optimistic locking, reading, and keyset-paged
+//! listings.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use motcua_chassis::{
@@ -13,7 +14,10 @@ use sea_orm::{
     QueryOrder, QuerySelect, Statement, TransactionTrait, Value,
 };
 
-use super::entities::{dossier, dossier_history};
+use super::{
+    documents::NewDocument,
+    entities::{dossier, dossier_history},
+};
 use crate::domain::{
     calendar::local_date,
     dossier::{Dossier, HistoryEntry},
@@ -83,9 +87,10 @@ pub struct Filing<'a> {
 }
 
 /// Creates a dossier: takes the agency's next number of the day, lets `build` make the dossier and
-/// its creation entry with that number, and stores it with its history, its event and the response,
-/// all in one transaction. Numbers are gap-free: the counter row is held until commit, and a
-/// rollback returns the number.
+/// its creation entry with that number, and stores it with its history, its event, the follow-up jobs
+/// it leaves (the slip and fee receipt of a received dossier) and the response, all in one
+/// transaction. Numbers are gap-free: the counter row is held until commit, and a rollback returns
+/// the number.
 pub async fn create(
     db: &DatabaseConnection,
     key: &RequestKey,
@@ -102,6 +107,7 @@ pub async fn create(
     let id = insert_row(&transaction, &dossier, filing.applicant_key_hash).await?;
     insert_history(&transaction, id, &entry).await?;
     super::documents::count_reuse(&transaction, filing.reused_documents).await?;
+    super::follow_ups::enqueue_after(&transaction, &dossier, &entry).await?;
     let Effects { response, event } = effects(&dossier);
     feed::append(&transaction, event).await?;
     idempotency::complete(&transaction, key, &response).await?;
@@ -110,13 +116,27 @@ pub async fn create(
 }
 
 /// Changes the dossier `code`: `mutate` changes it (or refuses) and returns the history entry of the
-/// move, if the change is one (a rating or a complaint is not);
+/// move, if the change is one (a rating or a complaint is not), recorded with the follow-up jobs it
+/// leaves (an accepted dossier's slip, a returned one's fee receipt);
 /// the row is written only if nobody changed it since it was read, else the move is tried again on
 /// the fresh dossier.
 pub async fn change(
     db: &DatabaseConnection,
     key: &RequestKey,
     code: &str,
+    mutate: impl Fn(&mut Dossier) -> Result<Option<HistoryEntry>, ApiError>,
+    effects: impl Fn(&Dossier, Option<&HistoryEntry>) -> Effects,
+) -> Result<Outcome<Dossier>, ApiError> {
+    change_storing(db, key, code, None, mutate, effects).await
+}
+
+/// [`change`], storing `document` (the result the move records) in the same transaction: both or
+/// neither.
+pub async fn change_storing(
+    db: &DatabaseConnection,
+    key: &RequestKey,
+    code: &str,
+    mut document: Option<NewDocument>,
     mutate: impl Fn(&mut Dossier) -> Result<Option<HistoryEntry>, ApiError>,
     effects: impl Fn(&Dossier, Option<&HistoryEntry>) -> Effects,
 ) -> Result<Outcome<Dossier>, ApiError> {
@@ -137,6 +157,10 @@ pub async fn change(
         }
         if let Some(entry) = &entry {
             insert_history(&transaction, row.id, entry).await?;
+            super::follow_ups::enqueue_after(&transaction, &changed, entry).await?;
+        }
+        if let Some(document) = document.take() {
+            super::documents::insert(&transaction, document).await?;
         }
         let Effects { response, event } = effects(&changed, entry.as_ref());
         feed::append(&transaction, event).await?;

@@ -4,3 +4,4 @@ pub mod catalogue;
 pub mod documents;
 pub mod dossiers;
 pub mod entities;
+pub mod follow_ups;

@@ -133,6 +133,8 @@ pub fn counters(totals: &Totals) -> pb::Counters {
         ratings_dissatisfied: totals.get(metric::RATINGS_DISSATISFIED),
         complaints: totals.get(metric::COMPLAINTS),
         suggestions: totals.get(metric::SUGGESTIONS),
+        dossier_slips_issued: totals.get(metric::DOSSIER_SLIPS_ISSUED),
+        dossier_fee_receipts_issued: totals.get(metric::DOSSIER_FEE_RECEIPTS_ISSUED),
         complained_or_dissatisfied_dossiers: totals.get(metric::COMPLAINED_OR_DISSATISFIED_DOSSIERS),
     }
 }

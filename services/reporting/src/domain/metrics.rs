@@ -48,6 +48,10 @@ pub mod metric {
     pub const COMPLAINTS: &str = "complaints";
     pub const SUGGESTIONS: &str = "suggestions";
     pub const COMPLAINED_OR_DISSATISFIED_DOSSIERS: &str = "complained_or_dissatisfied_dossiers";
+    /// Receipts issued by intake's follow-ups, counted from intake's `FollowUpDone` with the dossier's
+    /// dimensions.
+    pub const DOSSIER_SLIPS_ISSUED: &str = "dossier_slips_issued";
+    pub const DOSSIER_FEE_RECEIPTS_ISSUED: &str = "dossier_fee_receipts_issued";
     /// Dossiers whose processing ended, and the sum of their processing times in seconds.
     pub const PROCESSING_COUNT: &str = "processing_time_count";
     pub const PROCESSING_SECONDS: &str = "processing_time_seconds";

@@ -98,7 +98,9 @@ pub enum DossierChange {
     },
 }
 
-/// One event that counts, in domain form, with the day it happened on.
+/// One event that counts, in domain form, with the day it happened on. `FollowUpDone` (one of intake's
+/// follow-ups issued a slip, or with `fee` a fee receipt) changes no dossier record: the job may finish
+/// after later moves of its dossier.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FeedEvent {
     Dossier { facts: DossierFacts, change: DossierChange, day: NaiveDate },
@@ -106,6 +108,7 @@ pub enum FeedEvent {
     Sealed { branch_code: String, day: NaiveDate },
     ReceiptIssued { dims: Dims, day: NaiveDate, fee: bool, amount_delta: i64, paid_online: bool },
     ReceiptCancelled { dims: Dims, day: NaiveDate, fee: bool, amount: i64 },
+    FollowUpDone { dims: Dims, day: NaiveDate, fee: bool },
 }
 
 /// Counters to add: on `day`, for `dims`, `amount` to `metric`.
@@ -146,6 +149,10 @@ pub fn apply(event: &FeedEvent, tracked: Option<&Tracked>) -> Outcome {
                 outcome.add(*day, dims, metric::FEE_RECEIPTS_CANCELLED, 1);
                 outcome.add(*day, dims, metric::AMOUNT_COLLECTED, -amount);
             }
+        }
+        FeedEvent::FollowUpDone { dims, day, fee } => {
+            let name = if *fee { metric::DOSSIER_FEE_RECEIPTS_ISSUED } else { metric::DOSSIER_SLIPS_ISSUED };
+            outcome.add(*day, dims, name, 1);
         }
         FeedEvent::Dossier { facts, change, day } => apply_dossier(&mut outcome, facts, change, *day, tracked),
     }
