@@ -35,12 +35,17 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1")]
         host: String,
     },
-    /// Takes one dossier through the running suite (`motcua up`): filed, signed by the officer, approved
-    /// and sealed by the leader, its fee receipted and signed, returned, rated, and counted by reporting.
+    /// Takes one dossier through the running suite (`motcua up`): filed, its slip and fee receipt issued,
+    /// processed, supplemented, its result rendered, signed by the officer, approved and sealed by the
+    /// leader, returned, rated, and counted by reporting.
     Demo {
         /// The host the services run on.
         #[arg(long, default_value = "127.0.0.1")]
         host: String,
+        /// A folder to write the result, its signatures, the receipts, the chain, a checkpoint, the
+        /// inclusion proofs, reporting's summary and VERIFY.md into.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Lists procedures of the catalogue (intake.ListProcedures), following every page.
     Procedures {
@@ -76,7 +81,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Up { host, data_dir } => up::run(&host, &data_dir).await,
             Command::Health { host } => client::health(&host).await,
-            Command::Demo { host } => demo::run(&host).await,
+            Command::Demo { host, out } => demo::run(&host, out.as_deref()).await,
             Command::Procedures { query, intake } => client::procedures(&intake, &query).await,
             Command::GenerateCatalogue { count, out } => {
                 let seed = motcua_intake::seed::synthetic(count)?;

@@ -1,11 +1,18 @@
-//! `motcua up` and `motcua demo` as a newcomer runs them: the four services in one process on their
-//! own SQLite files, and one dossier taken from filing to a signed, sealed, receipted, returned, rated
-//! and reported result. On 127.0.0.3, so that a `make run` on 127.0.0.1 is not disturbed.
+//! `motcua up` and `motcua demo --out` as a newcomer runs them: the four services in one process on
+//! their own SQLite files, one dossier taken from filing to a signed, sealed, receipted, returned, rated
+//! and reported result, and every file the demo writes checked the way an outsider would: each `.p7s`
+//! with `openssl cms -verify` against `chain.pem` (and refused once a byte of the document changes),
+//! and each inclusion proof against the checkpoint's root by an RFC 9162 computation of this test's own.
+//! On 127.0.0.3, so that a `make run` on 127.0.0.1 is not disturbed.
 
 use std::{
+    path::Path,
     process::{Command, Stdio},
     time::{Duration, Instant},
 };
+
+use base64::{Engine, engine::general_purpose::STANDARD};
+use sha2::{Digest, Sha256};
 
 const HOST: &str = "127.0.0.3";
 
@@ -19,8 +26,116 @@ impl Drop for Suite {
     }
 }
 
+/// `openssl cms -verify` of `signature` over `content` in `folder`, as VERIFY.md writes it.
+fn openssl_verifies(folder: &Path, content: &str, signature: &str) -> bool {
+    Command::new("openssl")
+        .current_dir(folder)
+        .args(["cms", "-verify", "-binary", "-content", content, "-inform", "DER", "-in", signature])
+        .args(["-CAfile", "chain.pem", "-purpose", "any", "-out", "/dev/null"])
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl runs")
+        .success()
+}
+
+/// The root of a tree of `tree_size` leaves from leaf `index`'s hash and its inclusion proof, as
+/// RFC 9162 section 2.1.3.2 verifies one.
+fn root_from_proof(index: u64, tree_size: u64, leaf_hash: [u8; 32], proof: &[[u8; 32]]) -> Option<[u8; 32]> {
+    if index >= tree_size {
+        return None;
+    }
+    let node = |left: &[u8; 32], right: &[u8; 32]| -> [u8; 32] {
+        Sha256::new().chain_update([1u8]).chain_update(left).chain_update(right).finalize().into()
+    };
+    let (mut fn_, mut sn, mut r) = (index, tree_size - 1, leaf_hash);
+    for p in proof {
+        if sn == 0 {
+            return None;
+        }
+        if fn_ & 1 == 1 || fn_ == sn {
+            r = node(p, &r);
+            if fn_ & 1 == 0 {
+                while fn_ & 1 == 0 && fn_ != 0 {
+                    fn_ >>= 1;
+                    sn >>= 1;
+                }
+            }
+        } else {
+            r = node(&r, p);
+        }
+        fn_ >>= 1;
+        sn >>= 1;
+    }
+    (sn == 0).then_some(r)
+}
+
+/// Checks every artifact of a demo run in `out`.
+fn check_artifacts(out: &Path) {
+    for file in [
+        "result.pdf",
+        "result.officer.p7s",
+        "result.seal.p7s",
+        "chain.pem",
+        "receipt.xml",
+        "receipt.p7s",
+        "receipt.pdf",
+        "slip.pdf",
+        "checkpoint.txt",
+        "inclusion-proofs.json",
+        "summary.json",
+        "VERIFY.md",
+    ] {
+        assert!(out.join(file).is_file(), "the demo wrote {file}");
+    }
+    let pdf = std::fs::read(out.join("result.pdf")).expect("result.pdf");
+    assert!(pdf.starts_with(b"%PDF-"), "the result is a real PDF");
+    let verify = std::fs::read_to_string(out.join("VERIFY.md")).expect("VERIFY.md");
+    for (content, signature) in
+        [("result.pdf", "result.officer.p7s"), ("result.pdf", "result.seal.p7s"), ("receipt.xml", "receipt.p7s")]
+    {
+        assert!(verify.contains(&format!("-content {content} -inform DER -in {signature} -CAfile chain.pem")));
+        assert!(openssl_verifies(out, content, signature), "{signature} verifies over {content} against chain.pem");
+        let mut changed = std::fs::read(out.join(content)).expect("the content");
+        let middle = changed.len() / 2;
+        changed[middle] ^= 0x01;
+        std::fs::write(out.join("changed"), &changed).expect("written");
+        assert!(!openssl_verifies(out, "changed", signature), "{signature} fails over a changed byte of {content}");
+    }
+
+    // checkpoint.txt: origin, tree size, base64 root hash, a blank line, then signature lines.
+    let checkpoint = std::fs::read_to_string(out.join("checkpoint.txt")).expect("checkpoint.txt");
+    let lines: Vec<&str> = checkpoint.lines().collect();
+    let tree_size: u64 = lines[1].parse().expect("the tree size");
+    let root: [u8; 32] = STANDARD.decode(lines[2]).expect("a base64 root").try_into().expect("32 bytes");
+    assert!(lines.iter().any(|line| line.starts_with("— ")), "a signed note: {checkpoint}");
+    let proofs: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("inclusion-proofs.json")).expect("proofs"))
+            .expect("JSON");
+    let proofs = proofs["proofs"].as_array().expect("a list of proofs");
+    assert_eq!(proofs.len(), 3, "one proof per signature: {proofs:?}");
+    for proof in proofs {
+        let index = proof["leaf_index"].as_u64().expect("leaf_index");
+        assert_eq!(proof["tree_size"].as_u64(), Some(tree_size), "proved against the checkpoint's tree");
+        let leaf = STANDARD.decode(proof["leaf_data_base64"].as_str().expect("leaf data")).expect("base64");
+        let leaf_hash: [u8; 32] = Sha256::new().chain_update([0u8]).chain_update(&leaf).finalize().into();
+        let path: Vec<[u8; 32]> = proof["proof_hashes_hex"]
+            .as_array()
+            .expect("hashes")
+            .iter()
+            .map(|hash| hex::decode(hash.as_str().expect("hex")).expect("hex").try_into().expect("32 bytes"))
+            .collect();
+        assert_eq!(root_from_proof(index, tree_size, leaf_hash, &path), Some(root), "{proof}");
+        let mut other_leaf = leaf_hash;
+        other_leaf[0] ^= 1;
+        assert_ne!(root_from_proof(index, tree_size, other_leaf, &path), Some(root), "another leaf is not proved");
+    }
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).expect("summary")).expect("JSON");
+    assert!(summary["counters"]["resolved_signed_and_sealed"].as_i64() >= Some(1), "{summary}");
+}
+
 #[test]
-fn the_demo_takes_one_dossier_through_the_whole_suite_and_reporting_counts_it() {
+fn the_demo_takes_one_dossier_through_the_whole_suite_and_writes_files_anyone_can_verify() {
     let data = std::env::temp_dir().join(format!("motcua-demo-{}", std::process::id()));
     let motcua = env!("CARGO_BIN_EXE_motcua");
     let _suite = Suite(
@@ -44,23 +159,29 @@ fn the_demo_takes_one_dossier_through_the_whole_suite_and_reporting_counts_it() 
         std::thread::sleep(Duration::from_millis(200));
     }
     for run in 1..=2 {
-        let output = Command::new(motcua).args(["demo", "--host", HOST]).output().expect("motcua demo runs");
+        let out = data.join(format!("out-{run}"));
+        let output =
+            Command::new(motcua).args(["demo", "--host", HOST, "--out"]).arg(&out).output().expect("motcua demo runs");
         let text = String::from_utf8_lossy(&output.stdout);
         assert!(output.status.success(), "run {run}: {text}{}", String::from_utf8_lossy(&output.stderr));
         for step in [
-            "1. signers",
-            "4. the officer signed",
-            "5. the leader approved and the seal was applied",
-            "6. fee receipt",
-            "7. the result was returned",
+            " 1. signers",
+            " 3. intake issued the acknowledgement slip",
+            " 4. intake issued fee receipt",
+            " 6. a supplement was asked for and supplied",
+            " 7. receipt rendered the result",
+            " 8. the leader approved and the seal was applied",
+            " 9. the result was returned",
+            "11. wrote the result",
         ] {
             assert!(text.contains(step), "run {run} lacks {step:?}: {text}");
         }
         // A second run finds the signers of the first and adds a second dossier to the day's counts.
         assert!(
-            text.contains(&format!("8. reporting today at CN01: {run} received, {run} resolved on time, {run} signed and sealed, {run} returned, {run} fee receipts")),
+            text.contains(&format!("10. reporting today at CN01: {run} received, {run} resolved on time, {run} signed and sealed, {run} returned, {run} slips, {run} fee receipts")),
             "run {run}: {text}"
         );
+        check_artifacts(&out);
     }
     let _ = std::fs::remove_dir_all(&data);
 }

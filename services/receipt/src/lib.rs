@@ -42,6 +42,7 @@ impl MotcuaService for Receipt {
             signing,
             numbering,
             clock: config.clock.clone(),
+            public_base_url: settings.public_base_url,
         });
         jobs::spawn(config, db, signing_due, Arc::downgrade(&state));
         let server =

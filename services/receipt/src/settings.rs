@@ -21,6 +21,12 @@ motcua_chassis::variables! {
             secret: false,
             description: "receipt: at most this many concurrent receipts of one series share a transaction and one counter update (1 to 1000; 1 turns batching off)",
         },
+        ENV_RECEIPT_PUBLIC_BASE_URL {
+            name: "MOTCUA_RECEIPT_PUBLIC_BASE_URL",
+            default: "http://127.0.0.1:8080",
+            secret: false,
+            description: "receipt: the public address citizens verify at, printed in the QR code of result documents (`{base}/verify/result?dossier={code}`)",
+        },
     ];
 }
 
@@ -31,6 +37,8 @@ pub struct ReceiptSettings {
     pub signing_url: String,
     /// How many concurrent receipts of one series share a numbering transaction.
     pub number_batch: usize,
+    /// The public address of the verification pages, without a trailing slash.
+    pub public_base_url: String,
 }
 
 impl ReceiptSettings {
@@ -53,6 +61,19 @@ impl ReceiptSettings {
         Ok(Self {
             signing_url: config.variable_or_default(VARIABLES, ENV_RECEIPT_SIGNING_URL).to_owned(),
             number_batch,
+            public_base_url: public_base_url(config.variable_or_default(VARIABLES, ENV_RECEIPT_PUBLIC_BASE_URL))?,
         })
     }
+}
+
+/// The public base URL as configured, checked to be an `http(s)` address with a host (a QR code a
+/// phone cannot open is caught at start-up), without its trailing slash.
+fn public_base_url(value: &str) -> anyhow::Result<String> {
+    let trimmed = value.trim_end_matches('/');
+    let host = trimmed.strip_prefix("https://").or_else(|| trimmed.strip_prefix("http://"));
+    anyhow::ensure!(
+        host.is_some_and(|host| !host.is_empty() && !host.contains(char::is_whitespace)),
+        "{ENV_RECEIPT_PUBLIC_BASE_URL} must be an http or https address with a host, not {value:?}"
+    );
+    Ok(trimmed.to_owned())
 }

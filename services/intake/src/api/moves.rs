@@ -16,7 +16,10 @@ use super::{
 };
 use crate::{
     domain::dossier::{Command, Dossier, HistoryEntry, MoveError, MoveMeta},
-    store::dossiers::{self, Effects, Outcome},
+    store::{
+        documents::NewDocument,
+        dossiers::{self, Effects, Outcome},
+    },
 };
 
 /// A move's request message: its RPC, whether the officer must say why, the fields every move carries,
@@ -80,6 +83,8 @@ pub(super) struct MoveRequest<Q> {
     name: String,
     actor: Option<pb::Officer>,
     reason: String,
+    /// A document the move stores with itself (a dossier's result).
+    document: Option<NewDocument>,
     rpc: PhantomData<fn() -> Q>,
 }
 
@@ -93,8 +98,14 @@ impl<Q: MoveRpc> MoveRequest<Q> {
             name: name.to_owned(),
             actor: actor.cloned(),
             reason: reason.to_owned(),
+            document: None,
             rpc: PhantomData,
         }
+    }
+
+    /// The same request, storing `document` in the move's transaction.
+    pub(super) fn storing(self, document: Option<NewDocument>) -> Self {
+        Self { document, ..self }
     }
 }
 
@@ -104,7 +115,7 @@ impl IntakeApi {
     pub(super) async fn make_move<Q: MoveRpc>(
         &self,
         caller: &Caller,
-        request: MoveRequest<Q>,
+        mut request: MoveRequest<Q>,
         mut violations: Violations,
         command: Command,
         payload: impl Fn(&Dossier, Option<pb::DossierFacts>) -> Payload,
@@ -135,9 +146,11 @@ impl IntakeApi {
                 event: event(dossier, key.request_id(), payload(dossier, Some(facts))),
             }
         };
-        match dossiers::change(&state.db, &key, &code, mutate, effects).await? {
+        let document = request.document.take();
+        match dossiers::change_storing(&state.db, &key, &code, document, mutate, effects).await? {
             Outcome::Done(dossier) => {
                 state.feed.appended();
+                state.follow_ups_due.notify_one();
                 tracing::info!(dossier_code = %code, rpc = Q::RPC, status = dossier.status as i32, "dossier moved");
                 Ok(Q::respond(convert::dossier_to_proto(&dossier, &[], now)))
             }

@@ -29,6 +29,8 @@ pub const AUDIT: Classification = &[
     ("ReplaceReceipt", Mutation),
     ("AdjustReceipt", Mutation),
     ("RenderReceipt", PersonalDataRead),
+    // A result's decision text may name the applicant: recorded like a rendering of a receipt.
+    ("RenderResultDocument", PersonalDataRead),
     // Counts of numbers.
     ("GetUsageReport", NotRecorded),
     // Events carry numbers, codes and amounts, never personal data.
@@ -167,5 +169,15 @@ impl AuditFacts<Trail> for pb::RenderReceiptRequest {
 }
 
 impl AuditFacts<Trail> for pb::RenderReceiptResponse {
+    fn note(&self, _note: &AuditNote) {}
+}
+
+impl AuditFacts<Trail> for pb::RenderResultDocumentRequest {
+    fn note(&self, note: &AuditNote) {
+        note.subject(&format!("dossiers/{}", self.dossier_code));
+    }
+}
+
+impl AuditFacts<Trail> for pb::RenderResultDocumentResponse {
     fn note(&self, _note: &AuditNote) {}
 }

@@ -8,6 +8,7 @@ mod corrections;
 mod events;
 mod receipts;
 mod renderings;
+mod results;
 mod series;
 mod validate;
 
@@ -36,6 +37,8 @@ pub struct ReceiptState {
     pub numbering: crate::store::numbering::Numbering,
     /// The time every handler and the signing job read.
     pub clock: motcua_chassis::clock::Clock,
+    /// The public address of the verification pages, for the QR codes of result documents.
+    pub public_base_url: String,
 }
 
 /// The receipt service's handlers.
@@ -157,6 +160,17 @@ impl ReceiptService for ReceiptApi {
     async fn render_receipt(&self, request: Request<pb::RenderReceiptRequest>) -> Reply<pb::RenderReceiptResponse> {
         let note = audit::noted(&request);
         self.render_receipt_handler(caller(&request)?, request.into_inner())
+            .await
+            .map(|answer| Response::new(note.answered(answer)))
+            .map_err(status)
+    }
+
+    async fn render_result_document(
+        &self,
+        request: Request<pb::RenderResultDocumentRequest>,
+    ) -> Reply<pb::RenderResultDocumentResponse> {
+        let note = audit::noted(&request);
+        self.render_result_document_handler(caller(&request)?, request.into_inner())
             .await
             .map(|answer| Response::new(note.answered(answer)))
             .map_err(status)

@@ -1,5 +1,6 @@
 //! A receipt as an A5 PDF: Vietnamese text in the embedded DejaVu Sans, and a QR code drawn as
-//! vector squares carrying the lookup code and the signature's log index.
+//! vector squares carrying the lookup code and the signature's log index. The page layout (lines of
+//! text, a QR code in the lower right corner) is shared with result documents (`result.rs`).
 
 use chrono::NaiveDate;
 use pdf_writer::{
@@ -17,9 +18,15 @@ use crate::domain::{
     series::{ReceiptKind, number_text},
 };
 
-/// A5 portrait, in points.
-const PAGE_WIDTH: f32 = 419.53;
-const PAGE_HEIGHT: f32 = 595.28;
+/// A page's size, in points.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct PageSize {
+    pub width: f32,
+    pub height: f32,
+}
+
+/// A5 portrait: a receipt or a slip.
+const A5: PageSize = PageSize { width: 419.53, height: 595.28 };
 const MARGIN: f32 = 36.0;
 const QR_SIZE: f32 = 96.0;
 
@@ -35,24 +42,30 @@ pub enum RenderError {
 }
 
 /// One line of the page: its text and size.
-struct Line {
-    text: String,
-    size: f32,
-    centred: bool,
+pub(super) struct Line {
+    pub text: String,
+    pub size: f32,
+    pub centred: bool,
 }
 
 /// The PDF of `receipt`.
 pub fn receipt_pdf(receipt: &Receipt) -> Result<Vec<u8>, RenderError> {
-    let mut font = FontUse::embedded()?;
-    let lines = lines_of(receipt);
+    let signed_index = (receipt.signature.state == SignatureState::Signed).then_some(receipt.signature.log_index);
+    let qr_text = qr::payload(&lookup::grouped(&receipt.issued.lookup_code), signed_index);
+    page(A5, &lines_of(receipt), &qr_text)
+}
 
+/// One page of `size`: `lines` from the top, wrapped to the margins, and the QR code of `qr_text` in
+/// the lower right corner.
+pub(super) fn page(size: PageSize, lines: &[Line], qr_text: &str) -> Result<Vec<u8>, RenderError> {
+    let mut font = FontUse::embedded()?;
     let mut content = Content::new();
-    let mut y = PAGE_HEIGHT - MARGIN;
-    let text_width = PAGE_WIDTH - 2.0 * MARGIN;
-    for line in &lines {
+    let mut y = size.height - MARGIN;
+    let text_width = size.width - 2.0 * MARGIN;
+    for line in lines {
         for wrapped in font.wrap(&line.text, line.size, text_width) {
             y -= line.size * 1.45;
-            let x = if line.centred { (PAGE_WIDTH - font.width(&wrapped, line.size)) / 2.0 } else { MARGIN };
+            let x = if line.centred { (size.width - font.width(&wrapped, line.size)) / 2.0 } else { MARGIN };
             let glyphs = font.encode(&wrapped);
             content.begin_text();
             content.set_font(Name(b"F1"), line.size);
@@ -61,11 +74,10 @@ pub fn receipt_pdf(receipt: &Receipt) -> Result<Vec<u8>, RenderError> {
             content.end_text();
         }
     }
-    let signed_index = (receipt.signature.state == SignatureState::Signed).then_some(receipt.signature.log_index);
-    let (modules, width) = qr::modules(&qr::payload(&lookup::grouped(&receipt.issued.lookup_code), signed_index))?;
+    let (modules, width) = qr::modules(qr_text)?;
     // A quiet zone of four modules on each side, as decoders expect.
     let module = QR_SIZE / (width + 8) as f32;
-    let (qr_x, qr_y) = (PAGE_WIDTH - MARGIN - QR_SIZE, MARGIN);
+    let (qr_x, qr_y) = (size.width - MARGIN - QR_SIZE, MARGIN);
     for (index, dark) in modules.iter().enumerate() {
         if *dark {
             let (column, row) = (index % width, index / width);
@@ -75,7 +87,7 @@ pub fn receipt_pdf(receipt: &Receipt) -> Result<Vec<u8>, RenderError> {
         }
     }
     content.fill_nonzero();
-    Ok(assemble(&font, &content.finish()))
+    Ok(assemble(size, &font, &content.finish()))
 }
 
 /// The text of the page, top to bottom.
@@ -171,7 +183,7 @@ fn lines_of(receipt: &Receipt) -> Vec<Line> {
 }
 
 /// "Ngày 10 tháng 03 năm 2025".
-fn date_line(day: NaiveDate) -> String {
+pub(super) fn date_line(day: NaiveDate) -> String {
     format!("Ngày {} tháng {} năm {}", day.format("%d"), day.format("%m"), day.format("%Y"))
 }
 
@@ -189,7 +201,7 @@ fn grouped_amount(dong: i64) -> String {
 }
 
 /// The document: one page, the font as a CID font with its widths and ToUnicode map.
-fn assemble(font: &FontUse<'_>, page_content: &[u8]) -> Vec<u8> {
+fn assemble(size: PageSize, font: &FontUse<'_>, page_content: &[u8]) -> Vec<u8> {
     let catalog_id = Ref::new(1);
     let page_tree_id = Ref::new(2);
     let page_id = Ref::new(3);
@@ -206,7 +218,7 @@ fn assemble(font: &FontUse<'_>, page_content: &[u8]) -> Vec<u8> {
     pdf.catalog(catalog_id).pages(page_tree_id);
     pdf.pages(page_tree_id).kids([page_id]).count(1);
     let mut page = pdf.page(page_id);
-    page.media_box(Rect::new(0.0, 0.0, PAGE_WIDTH, PAGE_HEIGHT));
+    page.media_box(Rect::new(0.0, 0.0, size.width, size.height));
     page.parent(page_tree_id);
     page.contents(content_id);
     page.resources().fonts().pair(Name(b"F1"), type0_id);
