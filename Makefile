@@ -1,5 +1,5 @@
 # The words people type. `make run` starts the whole suite on SQLite; `make test` runs every test on
-# SQLite and PostgreSQL. See README.md.
+# SQLite and, where they store anything, on PostgreSQL too (docs/testing.md). See README.md.
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -14,11 +14,12 @@ export MOTCUA_TEST_POSTGRES_URL
 PYTHON ?= python3
 VENV := $(TOOLS)/venv
 DEPLOY_CHECK_TOOLS := $(VENV)/.deploy-check-requirements
+INTEROP_TOOLS := $(VENV)/.interop-requirements
 SERVICES := intake signing receipt reporting
 VERSION := $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' Cargo.toml | head -n 1)
 
 .PHONY: help run build test lint fmt buf-lint clean bench
-.PHONY: deploy-check images
+.PHONY: deploy-check images interop
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -29,7 +30,7 @@ run: ## Build and start intake, signing, receipt and reporting in one process on
 build: ## Build every crate
 	$(CARGO) build --workspace --all-targets
 
-test: ## Run every test, on SQLite and on PostgreSQL ($$MOTCUA_TEST_POSTGRES_URL)
+test: ## Run every test; storage tests on SQLite and on PostgreSQL ($$MOTCUA_TEST_POSTGRES_URL), see docs/testing.md
 	@hostport=$$(sed -E 's#^[a-z]+://([^@/]*@)?([^/:?]+)(:([0-9]+))?.*#\2 \4#' <<< "$$MOTCUA_TEST_POSTGRES_URL"); \
 	read -r host port <<< "$$hostport"; port=$${port:-5432}; \
 	if ! (exec 3<>"/dev/tcp/$$host/$$port") 2>/dev/null; then \
@@ -37,7 +38,19 @@ test: ## Run every test, on SQLite and on PostgreSQL ($$MOTCUA_TEST_POSTGRES_URL
 	  echo "PostgreSQL is not reachable at $$host:$$port: the PostgreSQL halves of the tests are skipped (MOTCUA_REQUIRE_POSTGRES=1 makes this an error)"; \
 	fi
 	$(CARGO) test --workspace --all-targets
+	$(MAKE) --no-print-directory interop
 	$(MAKE) --no-print-directory deploy-check
+
+# --tests: the binary built with the features `cargo test --workspace` resolves (the dev-dependencies'
+# chassis `testing`), so that after `make test`'s cargo run this build is already fresh.
+interop: $(INTEROP_TOOLS) ## A Python agency client, stubs generated from proto/, drives the demo path against `motcua up`
+	$(CARGO) build --workspace --bin motcua --tests
+	$(VENV)/bin/python tests/interop/test_agency_client.py
+
+$(INTEROP_TOOLS): tests/interop/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --requirement tests/interop/requirements.txt
+	touch $@
 
 bench: ## Benchmarks, each printing its ratios from one run (release build; PostgreSQL parts need $$MOTCUA_TEST_POSTGRES_URL)
 	$(CARGO) bench -p motcua-receipt --bench numbering
