@@ -182,7 +182,9 @@ PEER_URL = re.compile(r"^https?://([^/:]+)(?::(\d+))?")
 
 
 def check_peer_urls(overlay: str, objects: list[dict]) -> list[str]:
-    """Every peer URL in a ConfigMap (`MOTCUA_*_URL`) names a Service of the render and one of its ports."""
+    """Every peer URL in a ConfigMap (`MOTCUA_*_URL`) names a Service of the render and one of its ports.
+
+    Public addresses (`MOTCUA_*_PUBLIC_BASE_URL`, printed in QR codes for citizens) are not peers."""
     failures = []
     ports = {
         service["metadata"]["name"]: {port.get("port") for port in (service.get("spec") or {}).get("ports") or []}
@@ -191,6 +193,8 @@ def check_peer_urls(overlay: str, objects: list[dict]) -> list[str]:
     for config_map in find(objects, "ConfigMap"):
         for key, value in (config_map.get("data") or {}).items():
             if not (key.startswith("MOTCUA_") and key.endswith("_URL")) or key == "MOTCUA_DATABASE_URL":
+                continue
+            if key.endswith("_PUBLIC_BASE_URL"):
                 continue
             match = PEER_URL.match(str(value))
             if not match:
