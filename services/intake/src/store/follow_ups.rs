@@ -8,15 +8,17 @@ use motcua_chassis::{
     feed::{self, NewEvent},
     jobs::{self, JobRecord, NewJob},
 };
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, QueryResult, Statement, TransactionTrait, Value};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbErr, FromQueryResult, QueryResult, Statement, TransactionTrait, Value,
+};
 
 use crate::{
     domain::dossier::{Dossier, HistoryEntry},
     jobs::FollowUp,
 };
 
-/// What a done follow-up produced: the receipt issued, as printed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a done follow-up produced: the receipt issued, as printed; read from a row by its column names.
+#[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
 pub struct FollowUpResult {
     /// The job's kind (`intake.slip`).
     pub kind: String,
@@ -146,7 +148,11 @@ pub async fn of_dossier(db: &DatabaseConnection, dossier_code: &str) -> Result<F
         .collect();
     let sql = "SELECT kind, receipt, receipt_number, lookup_code, signature_log_index FROM follow_ups \
                WHERE dossier_code = $1 ORDER BY id";
-    let results = query(db, sql, vec![dossier_code.into()]).await?.iter().map(result).collect::<Result<_, _>>()?;
+    let results = query(db, sql, vec![dossier_code.into()])
+        .await?
+        .iter()
+        .map(|row| FollowUpResult::from_query_result(row, ""))
+        .collect::<Result<_, _>>()?;
     Ok(FollowUps { jobs, results })
 }
 
@@ -154,14 +160,4 @@ async fn query(db: &DatabaseConnection, sql: &str, values: Vec<Value>) -> Result
     let backend = db.get_database_backend();
     db.query_all_raw(Statement::from_sql_and_values(backend, motcua_chassis::db::placeholders(backend, sql), values))
         .await
-}
-
-fn result(row: &QueryResult) -> Result<FollowUpResult, DbErr> {
-    Ok(FollowUpResult {
-        kind: row.try_get("", "kind")?,
-        receipt: row.try_get("", "receipt")?,
-        receipt_number: row.try_get("", "receipt_number")?,
-        lookup_code: row.try_get("", "lookup_code")?,
-        signature_log_index: row.try_get("", "signature_log_index")?,
-    })
 }
