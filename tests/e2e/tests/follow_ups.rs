@@ -18,7 +18,8 @@ use motcua_testkit::{
     calendar::around_today,
     clients,
     dossiers::{create, filing, required_components},
-    on_every_database, request_id,
+    on_every_database,
+    series::open_series,
     services::{Sources, another_database, intake_config, receipt_config, reporting_config, start_signing, url_of},
     start_service_with,
     wait::{eventually, free_loopback_address},
@@ -117,29 +118,6 @@ impl Suite {
     }
 }
 
-/// An open series of each kind for CN01 this year.
-async fn open_series(receipt: &RunningServer) {
-    let mut receipts = clients::receipt(receipt.local_addr).await;
-    let today = motcua_chassis::timestamps::local_date(motcua_chassis::clock::Clock::system().now());
-    let year = chrono::Datelike::year(&today);
-    for (kind, template_symbol) in
-        [(receipt_pb::ReceiptKind::FeeReceipt, "01BLP0-001"), (receipt_pb::ReceiptKind::AcknowledgementSlip, "01/TN")]
-    {
-        receipts
-            .create_series(receipt_pb::CreateSeriesRequest {
-                request_id: request_id(),
-                series_id: String::new(),
-                branch_code: "CN01".to_owned(),
-                year,
-                kind: kind as i32,
-                template_symbol: template_symbol.to_owned(),
-                series_symbol: format!("CN01-{}T", year % 100),
-            })
-            .await
-            .expect("a series");
-    }
-}
-
 fn done(job: &pb::FollowUpJob) -> bool {
     job.state() == pb::FollowUpState::Done
 }
@@ -156,7 +134,7 @@ async fn a_received_dossier_gets_its_slip_and_intake_fee_receipt_with_numbers_lo
         let backend = database.backend;
         let suite = Suite::start(database, true, MANY_ATTEMPTS).await;
         let receipt = suite.receipt();
-        open_series(receipt).await;
+        open_series(receipt.local_addr, "CN01").await;
 
         let dossier = suite.file(FEE_AT_INTAKE_PROCEDURE).await;
         let slip = suite.follow_up_once(&dossier.name, pb::FollowUpKind::AcknowledgementSlip, done).await;
@@ -196,7 +174,7 @@ fn job_id(job: &pb::FollowUpJob) -> i64 {
 async fn a_slip_job_run_again_after_its_record_was_lost_gets_the_same_receipt_and_no_second_number() {
     on_every_database(|database| async move {
         let suite = Suite::start(database, true, MANY_ATTEMPTS).await;
-        open_series(suite.receipt()).await;
+        open_series(suite.receipt().local_addr, "CN01").await;
         let dossier = suite.file(motcua_testkit::dossiers::PROCEDURE).await;
         let first = suite.follow_up_once(&dossier.name, pb::FollowUpKind::AcknowledgementSlip, done).await;
 
@@ -236,7 +214,7 @@ async fn without_an_open_series_the_slip_is_dead_lettered_with_its_reason_and_is
         assert_eq!(dead.attempts, 3);
         assert!(suite.dossier(&dossier.name).await.receipts.is_empty());
 
-        open_series(suite.receipt()).await;
+        open_series(suite.receipt().local_addr, "CN01").await;
         let mut jobs = clients::jobs(suite.intake.local_addr).await;
         jobs.retry_job(jobs_pb::RetryJobRequest { name: dead.job.clone() }).await.expect("retried");
         let slip = suite.follow_up_once(&dossier.name, pb::FollowUpKind::AcknowledgementSlip, done).await;
@@ -260,7 +238,7 @@ async fn with_receipt_down_the_slip_waits_with_its_last_error_and_is_issued_when
         assert!(waiting.result.is_empty());
 
         let receipt = suite.start_receipt().await;
-        open_series(receipt).await;
+        open_series(receipt.local_addr, "CN01").await;
         let slip = suite.follow_up_once(&dossier.name, pb::FollowUpKind::AcknowledgementSlip, done).await;
         assert!(!slip.lookup_code.is_empty());
     })
@@ -271,7 +249,7 @@ async fn with_receipt_down_the_slip_waits_with_its_last_error_and_is_issued_when
 async fn reporting_counts_the_slips_and_fee_receipts_intake_issued_by_branch_and_procedure() {
     on_every_database(|database| async move {
         let suite = Suite::start(database, true, MANY_ATTEMPTS).await;
-        open_series(suite.receipt()).await;
+        open_series(suite.receipt().local_addr, "CN01").await;
         let reporting_database = another_database(&suite.intake_database).await;
         let (intake_url, signing_url, receipt_url) =
             (url_of(&suite.intake), url_of(&suite.signing), url_of(suite.receipt()));

@@ -12,6 +12,7 @@ pub mod ids;
 pub mod people;
 pub mod pki;
 pub mod policy;
+pub mod series;
 pub mod services;
 pub mod status;
 pub mod wait;

@@ -1,5 +1,5 @@
 //! The runner: each replica polls for due jobs of the kinds it handles, leases a few, runs them under a
-//! span linked to the request that caused each, and records the outcome: succeeded, pending again after
+//! span that is a child of, and linked to, the request that caused each, and records the outcome: succeeded, pending again after
 //! a backoff with jitter, or dead-lettered.
 
 use std::{
@@ -11,6 +11,7 @@ use std::{
 
 use futures::future::{BoxFuture, join_all};
 use opentelemetry::{
+    Context,
     propagation::TextMapPropagator,
     trace::{SpanContext, TraceContextExt},
 };
@@ -132,7 +133,11 @@ async fn attempt<T: Send + Sync + 'static>(shared: &Shared<T>, state: Arc<T>, re
         job.attempt = record.attempts,
         error.type = Empty,
     );
+    // The request that caused the job is its parent, so a dossier's creation and the receipts and
+    // signatures its jobs bring are one trace, and its link, so a retry hours later still names it.
     if let Some(cause) = span_context(&record.traceparent) {
+        // Fails only when no OpenTelemetry layer is installed, when nothing is exported anyway.
+        let _ = span.set_parent(Context::new().with_remote_span_context(cause.clone()));
         span.add_link(cause);
     }
     async move {

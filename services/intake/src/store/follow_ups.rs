@@ -81,7 +81,7 @@ pub async fn find(db: &DatabaseConnection, dossier_code: &str, kind: &str) -> Re
     let sql = "SELECT kind, receipt, receipt_number, lookup_code, signature_log_index FROM follow_ups \
                WHERE dossier_code = $1 AND kind = $2";
     let rows = query(db, sql, vec![dossier_code.into(), kind.into()]).await?;
-    rows.iter().map(result).next().transpose()
+    rows.iter().map(|row| FollowUpResult::from_query_result(row, "")).next().transpose()
 }
 
 /// Records that the follow-up `kind` of `dossier_code` issued `receipt`, with `event`, in one
