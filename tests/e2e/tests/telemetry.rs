@@ -34,7 +34,8 @@ use motcua_proto::motcua::{
 use sea_orm::{ConnectionTrait, Database};
 
 const SERVER: i32 = 2;
-/// The most spans one RPC of the demo may bring, with everything it causes in the services.
+/// The most spans an RPC may bring, counting with the demo's calls the RPCs their jobs make (a filing
+/// brings its slip's IssueReceipt and Sign into its trace).
 const SPANS_PER_RPC: usize = 30;
 /// How long the services are left idle, and the most spans a minute they may export meanwhile.
 const IDLE: Duration = Duration::from_secs(20);
@@ -142,15 +143,33 @@ async fn through_a_real_collector_no_secret_leaves_and_the_demo_exports_few_span
         idle_spans.len(),
         IDLE.as_secs()
     );
-    println!("spans per trace of the demo's calls: {:?}", traces.values().collect::<Vec<_>>());
+    println!("spans and RPCs per trace of the demo's calls: {:?}", traces.values().collect::<Vec<_>>());
     println!("spans by name: {by_name:#?}");
     println!("idle spans: {:?}", idle_spans.iter().map(|span| &span.span.name).collect::<Vec<_>>());
     println!("histogram points received: {}", histograms.len());
 
-    for (root, count) in &traces {
-        assert!(*count <= SPANS_PER_RPC, "the trace of {root} has {count} spans, more than {SPANS_PER_RPC}");
+    for (root, (count, rpcs)) in &traces {
+        assert!(
+            *count <= SPANS_PER_RPC * rpcs,
+            "the trace of {root} has {count} spans for {rpcs} RPCs, more than {SPANS_PER_RPC} an RPC"
+        );
     }
-    assert!(demo_spans.len() <= SPANS_PER_RPC * calls, "{} spans for {calls} calls", demo_spans.len());
+    // Through the collector too, the filing is one trace with what its slip job caused in receipt
+    // and signing.
+    let filing = spans
+        .iter()
+        .find(|span| span.span.kind == SERVER && span.span.name == "motcua.intake.v1.IntakeService/CreateDossier")
+        .expect("the filing's server span");
+    for caused in ["motcua.receipt.v1.ReceiptService/IssueReceipt", "motcua.signing.v1.SigningService/Sign"] {
+        assert!(
+            spans.iter().any(|span| span.span.kind == SERVER
+                && span.span.name == caused
+                && span.span.trace_id == filing.span.trace_id),
+            "{caused} is in the trace of the filing"
+        );
+    }
+    let rpcs = demo_spans.iter().filter(|span| span.span.kind == SERVER).count();
+    assert!(demo_spans.len() <= SPANS_PER_RPC * rpcs, "{} spans for {rpcs} RPCs", demo_spans.len());
     assert!(idle_per_minute <= IDLE_SPANS_PER_MINUTE, "idle services exported {idle_per_minute:.1} spans a minute");
     for span in &spans {
         let name = span.span.name.as_str();
@@ -327,9 +346,10 @@ async fn demo(intake_url: &str) -> usize {
     6
 }
 
-/// The number of spans in each trace rooted in a server span of intake that started after
-/// `demo_start`: the traces of the demo's own calls, by the root's name.
-fn traces_of_the_demos_calls(spans: &[ExportedSpan], demo_start: u64) -> BTreeMap<String, usize> {
+/// The number of spans and of RPCs served (server spans) in each trace rooted in a server span of
+/// intake that started after `demo_start`: the traces of the demo's own calls, with the RPCs their jobs
+/// made (a dossier's creation brings its slip through receipt and signing), by the root's name.
+fn traces_of_the_demos_calls(spans: &[ExportedSpan], demo_start: u64) -> BTreeMap<String, (usize, usize)> {
     let mut traces = BTreeMap::new();
     for root in spans.iter().filter(|span| {
         span.span.kind == SERVER
@@ -338,8 +358,9 @@ fn traces_of_the_demos_calls(spans: &[ExportedSpan], demo_start: u64) -> BTreeMa
             && !span.span.name.ends_with("/WatchEvents")
             && span.span.start_time_unix_nano >= demo_start
     }) {
-        let count = spans.iter().filter(|span| span.span.trace_id == root.span.trace_id).count();
-        traces.insert(root.span.name.clone(), count);
+        let in_trace: Vec<_> = spans.iter().filter(|span| span.span.trace_id == root.span.trace_id).collect();
+        let rpcs = in_trace.iter().filter(|span| span.span.kind == SERVER).count();
+        traces.insert(root.span.name.clone(), (in_trace.len(), rpcs));
     }
     traces
 }
