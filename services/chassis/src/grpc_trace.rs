@@ -203,6 +203,20 @@ pub fn current_traceparent() -> String {
     headers.get("traceparent").and_then(|value| value.to_str().ok()).unwrap_or_default().to_owned()
 }
 
+/// The span context a stored W3C `traceparent` names, when it names a valid one: what work done later
+/// (a job, a feed's follower) is parented or linked to.
+pub fn span_context_of(traceparent: &str) -> Option<opentelemetry::trace::SpanContext> {
+    use opentelemetry::{propagation::TextMapPropagator, trace::TraceContextExt};
+    if traceparent.is_empty() {
+        return None;
+    }
+    let carrier = std::collections::HashMap::from([("traceparent".to_owned(), traceparent.to_owned())]);
+    // The W3C format itself rather than the global propagator, which is a no-op until telemetry starts.
+    let context = opentelemetry_sdk::propagation::TraceContextPropagator::new().extract(&carrier);
+    let span_context = context.span().span_context().clone();
+    span_context.is_valid().then_some(span_context)
+}
+
 fn split_path(path: &str) -> (&str, &str) {
     let path = path.trim_start_matches('/');
     path.split_once('/').unwrap_or((path, ""))

@@ -58,7 +58,8 @@ impl FeedName {
 #[derive(Debug, Clone, PartialEq)]
 pub enum FeedMessage {
     /// An event: its sequence, commit time, and what it counts for (nothing for most).
-    Event { sequence: i64, occur_time: DateTime<Utc>, event: Option<FeedEvent> },
+    /// The W3C traceparent of the request that appended it, or empty: the follower links to it.
+    Event { sequence: i64, occur_time: DateTime<Utc>, traceparent: String, event: Option<FeedEvent> },
     /// The source's head, while there is nothing new.
     Heartbeat { head: i64 },
 }
@@ -106,11 +107,11 @@ impl Sources {
 
 fn envelope(
     envelope: Option<&motcua_proto::motcua::common::v1::EventEnvelope>,
-) -> Result<(i64, DateTime<Utc>), Status> {
+) -> Result<(i64, DateTime<Utc>, String), Status> {
     let envelope = envelope.ok_or_else(|| Status::data_loss("an event without an envelope"))?;
     let occur_time =
         envelope.occur_time.as_ref().and_then(timestamps::from_proto).unwrap_or_else(|| Clock::system().now());
-    Ok((envelope.sequence, occur_time))
+    Ok((envelope.sequence, occur_time, envelope.traceparent.clone()))
 }
 
 fn day_of(time: Option<&prost_types::Timestamp>, fallback: DateTime<Utc>) -> NaiveDate {
@@ -121,7 +122,7 @@ fn from_intake(event: intake::IntakeEvent) -> Result<FeedMessage, Status> {
     if let Some(IntakePayload::Heartbeat(heartbeat)) = &event.payload {
         return Ok(FeedMessage::Heartbeat { head: heartbeat.head_sequence });
     }
-    let (sequence, occur_time) = envelope(event.envelope.as_ref())?;
+    let (sequence, occur_time, traceparent) = envelope(event.envelope.as_ref())?;
     let on = |time: Option<&prost_types::Timestamp>| day_of(time, occur_time);
     let dossier = |facts: &Option<intake::DossierFacts>, change: DossierChange, day: NaiveDate| {
         facts.as_ref().map(|facts| FeedEvent::Dossier { facts: dossier_facts(facts), change, day })
@@ -193,7 +194,7 @@ fn from_intake(event: intake::IntakeEvent) -> Result<FeedMessage, Status> {
         }),
         Some(IntakePayload::DocumentAdded(_) | IntakePayload::Heartbeat(_)) | None => None,
     };
-    Ok(FeedMessage::Event { sequence, occur_time, event: counted })
+    Ok(FeedMessage::Event { sequence, occur_time, traceparent, event: counted })
 }
 
 fn ended(
@@ -232,7 +233,7 @@ fn from_signing(event: signing::SigningEvent) -> Result<FeedMessage, Status> {
     if let Some(SigningPayload::Heartbeat(heartbeat)) = &event.payload {
         return Ok(FeedMessage::Heartbeat { head: heartbeat.head_sequence });
     }
-    let (sequence, occur_time) = envelope(event.envelope.as_ref())?;
+    let (sequence, occur_time, traceparent) = envelope(event.envelope.as_ref())?;
     let counted = match &event.payload {
         Some(SigningPayload::DocumentSigned(signed)) => Some(FeedEvent::Signed {
             branch_code: signed.branch_code.clone(),
@@ -244,14 +245,14 @@ fn from_signing(event: signing::SigningEvent) -> Result<FeedMessage, Status> {
         }),
         _ => None,
     };
-    Ok(FeedMessage::Event { sequence, occur_time, event: counted })
+    Ok(FeedMessage::Event { sequence, occur_time, traceparent, event: counted })
 }
 
 fn from_receipt(event: receipt::ReceiptEvent) -> Result<FeedMessage, Status> {
     if let Some(ReceiptPayload::Heartbeat(heartbeat)) = &event.payload {
         return Ok(FeedMessage::Heartbeat { head: heartbeat.head_sequence });
     }
-    let (sequence, occur_time) = envelope(event.envelope.as_ref())?;
+    let (sequence, occur_time, traceparent) = envelope(event.envelope.as_ref())?;
     let dong = |money: &Option<motcua_proto::motcua::common::v1::Money>| money.as_ref().map_or(0, |money| money.dong);
     let counted = match &event.payload {
         Some(ReceiptPayload::ReceiptIssued(issued)) => {
@@ -278,5 +279,5 @@ fn from_receipt(event: receipt::ReceiptEvent) -> Result<FeedMessage, Status> {
         }),
         _ => None,
     };
-    Ok(FeedMessage::Event { sequence, occur_time, event: counted })
+    Ok(FeedMessage::Event { sequence, occur_time, traceparent, event: counted })
 }

@@ -15,6 +15,7 @@ use futures::StreamExt;
 use motcua_proto::motcua::reporting::v1 as pb;
 use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
 use tracing::Instrument;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::{
     domain::projection::FeedEvent,
@@ -34,6 +35,9 @@ const RENEW_INTERVAL: Duration = Duration::from_secs(2);
 const STANDBY_POLL: Duration = Duration::from_secs(3);
 /// Events applied in one transaction at most.
 const BATCH: usize = 500;
+/// The most producers' traces one batch's span links to: enough to follow a filing, bounded for a
+/// batch of hundreds.
+const MAX_LINKS: usize = 32;
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
@@ -196,6 +200,10 @@ async fn follow_once(weak: &Weak<Jobs>, feed: FeedName) -> Stop {
         let events: Vec<FeedEvent> = batch.events.into_iter().map(|(_, event)| event).collect();
         // A batch of events is the follower's work, one span each; an idle feed's renewals make none.
         let span = tracing::info_span!("reporting.apply_feed", feed = name, events = events.len());
+        // Linked to the requests that produced the events, so an SRE goes from a filing to its counting.
+        for cause in batch.causes.iter().filter_map(|cause| motcua_chassis::grpc_trace::span_context_of(cause)) {
+            span.add_link(cause);
+        }
         match apply_live(&jobs, feed, cursor, last_sequence, batch.last_occur_ms, events).instrument(span).await {
             Ok(true) => cursor = last_sequence,
             Ok(false) => return Stop::LeaseLost,
@@ -210,6 +218,8 @@ async fn follow_once(weak: &Weak<Jobs>, feed: FeedName) -> Stop {
 /// Events read from a stream, ready to apply.
 #[derive(Default)]
 struct Batch {
+    /// The distinct traceparents of the events' producers, at most [`MAX_LINKS`].
+    causes: Vec<String>,
     first_sequence: Option<i64>,
     last_sequence: Option<i64>,
     last_occur_ms: i64,
@@ -244,7 +254,10 @@ async fn next_batch(stream: &mut FeedStream, head: &mut i64) -> Result<Batch, &'
                     break;
                 }
             }
-            Some(Ok(FeedMessage::Event { sequence, occur_time, event })) => {
+            Some(Ok(FeedMessage::Event { sequence, occur_time, traceparent, event })) => {
+                if batch.causes.len() < MAX_LINKS && !traceparent.is_empty() && !batch.causes.contains(&traceparent) {
+                    batch.causes.push(traceparent);
+                }
                 batch.first_sequence.get_or_insert(sequence);
                 batch.last_sequence = Some(sequence);
                 batch.last_occur_ms = occur_time.timestamp_millis();

@@ -168,6 +168,11 @@ async fn through_a_real_collector_no_secret_leaves_and_the_demo_exports_few_span
             "{caused} is in the trace of the filing"
         );
     }
+    assert!(
+        spans.iter().any(|span| span.span.name == "reporting.apply_feed"
+            && span.span.links.iter().any(|link| link.trace_id == filing.span.trace_id)),
+        "reporting's counting of the filing links to the filing's trace"
+    );
     let rpcs = demo_spans.iter().filter(|span| span.span.kind == SERVER).count();
     assert!(demo_spans.len() <= SPANS_PER_RPC * rpcs, "{} spans for {rpcs} RPCs", demo_spans.len());
     assert!(idle_per_minute <= IDLE_SPANS_PER_MINUTE, "idle services exported {idle_per_minute:.1} spans a minute");

@@ -10,12 +10,7 @@ use std::{
 };
 
 use futures::future::{BoxFuture, join_all};
-use opentelemetry::{
-    Context,
-    propagation::TextMapPropagator,
-    trace::{SpanContext, TraceContextExt},
-};
-use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry::{Context, trace::TraceContextExt};
 use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 use tracing::{Instrument, Span, field::Empty};
@@ -135,7 +130,7 @@ async fn attempt<T: Send + Sync + 'static>(shared: &Shared<T>, state: Arc<T>, re
     );
     // The request that caused the job is its parent, so a dossier's creation and the receipts and
     // signatures its jobs bring are one trace, and its link, so a retry hours later still names it.
-    if let Some(cause) = span_context(&record.traceparent) {
+    if let Some(cause) = crate::grpc_trace::span_context_of(&record.traceparent) {
         // Fails only when no OpenTelemetry layer is installed, when nothing is exported anyway.
         let _ = span.set_parent(Context::new().with_remote_span_context(cause.clone()));
         span.add_link(cause);
@@ -195,18 +190,6 @@ pub(super) fn backoff(settings: &JobSettings, attempts: i32, random: u64) -> Dur
 /// A random number for the jitter: a v4 UUID's bits are random, and the chassis needs no other source.
 fn jitter() -> u64 {
     uuid::Uuid::new_v4().as_u64_pair().0
-}
-
-/// The span context of a stored W3C traceparent, when it holds a valid one.
-fn span_context(traceparent: &str) -> Option<SpanContext> {
-    if traceparent.is_empty() {
-        return None;
-    }
-    let carrier = HashMap::from([("traceparent".to_owned(), traceparent.to_owned())]);
-    // The W3C format itself rather than the global propagator, which is a no-op until telemetry starts.
-    let context = TraceContextPropagator::new().extract(&carrier);
-    let span_context = context.span().span_context().clone();
-    span_context.is_valid().then_some(span_context)
 }
 
 #[cfg(test)]
