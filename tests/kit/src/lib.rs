@@ -5,6 +5,7 @@
 //! audit-trail reader) so that a test imports one crate.
 
 pub mod authorities;
+pub mod binaries;
 pub mod calendar;
 pub mod clients;
 pub mod dossiers;

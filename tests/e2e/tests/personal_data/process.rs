@@ -5,7 +5,7 @@ use std::{
     fs::File,
     net::{IpAddr, SocketAddr},
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::{Child, Command},
     sync::OnceLock,
     time::{Duration, Instant},
 };
@@ -18,54 +18,12 @@ const START_WAIT: Duration = Duration::from_secs(60);
 /// How long a SIGTERM may take: drain (0 under `motcua up`), in-flight calls, the last trace export.
 const STOP_WAIT: Duration = Duration::from_secs(30);
 
-/// The `motcua` binary. Cargo hands a package's tests only that package's binaries, so this one is
-/// asked of cargo (at once when it is fresh). Naming this test target too resolves features as for
-/// `cargo test --workspace`, whose artifacts the build then reuses.
+/// The `motcua` binary, built by cargo on first use (`motcua_testkit::binaries`).
 pub fn motcua_binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY.get_or_init(|| {
-        let mut cargo = Command::new(env!("CARGO"));
-        cargo.current_dir(env!("CARGO_MANIFEST_DIR")).args([
-            "build",
-            "--message-format=json-render-diagnostics",
-            "--workspace",
-            "--bin",
-            "motcua",
-            "--test",
-            "personal_data",
-        ]);
-        if !cfg!(debug_assertions) {
-            cargo.arg("--release");
-        }
-        // What cargo set for this test's run (CARGO_PKG_NAME, CARGO_MANIFEST_DIR ...): build scripts
-        // that rerun when these change (ring's) would otherwise be rebuilt, and then again by the next
-        // `cargo test`.
-        for (variable, _) in std::env::vars_os() {
-            let name = variable.to_string_lossy();
-            let set_for_this_run = ["CARGO_PKG_", "CARGO_BIN_EXE_"].iter().any(|prefix| name.starts_with(prefix))
-                || [
-                    "CARGO_MANIFEST_DIR",
-                    "CARGO_MANIFEST_PATH",
-                    "CARGO_CRATE_NAME",
-                    "CARGO_BIN_NAME",
-                    "CARGO_PRIMARY_PACKAGE",
-                    "CARGO_TARGET_TMPDIR",
-                    "CARGO_RUSTC_CURRENT_DIR",
-                    "OUT_DIR",
-                ]
-                .contains(&name.as_ref());
-            if set_for_this_run {
-                cargo.env_remove(&variable);
-            }
-        }
-        let output = cargo.stderr(Stdio::inherit()).output().expect("cargo runs");
-        assert!(output.status.success(), "cargo could not build the motcua binary");
-        String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-            .filter(|message| message["reason"] == "compiler-artifact" && message["target"]["name"] == "motcua")
-            .find_map(|message| message["executable"].as_str().map(PathBuf::from))
-            .expect("cargo names the motcua executable it built")
+        let mut built = motcua_testkit::binaries::build(env!("CARGO_MANIFEST_DIR"), "personal_data", &["motcua"]);
+        built.remove("motcua").expect("the build names the motcua binary")
     })
 }
 

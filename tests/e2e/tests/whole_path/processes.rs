@@ -9,7 +9,7 @@ use std::{
     fs::File,
     net::SocketAddr,
     path::PathBuf,
-    process::{Child, Command, Stdio},
+    process::{Child, Command},
     sync::OnceLock,
     time::{Duration, Instant},
 };
@@ -32,63 +32,16 @@ const TAIL_LINES: usize = 40;
 /// The policy shipped for production, which every service and caller here is held to.
 pub const SHIPPED_POLICY: &str = include_str!("../../../../deploy/k8s/base/policy.yaml");
 
-/// The built binary of each service. Cargo hands a package's tests only that package's binaries, so
-/// these are asked of cargo (at once when they are fresh). Naming this test target too resolves
-/// features as `cargo test --workspace` does, whose artifacts the build then reuses.
+/// The built binary of each service, built by cargo on first use (`motcua_testkit::binaries`).
 fn binaries() -> &'static HashMap<ServiceKind, PathBuf> {
     static BINARIES: OnceLock<HashMap<ServiceKind, PathBuf>> = OnceLock::new();
     BINARIES.get_or_init(|| {
-        let mut cargo = Command::new(env!("CARGO"));
-        cargo.current_dir(env!("CARGO_MANIFEST_DIR")).args([
-            "build",
-            "--message-format=json-render-diagnostics",
-            "--workspace",
-            "--test",
-            "whole_path",
-        ]);
-        for kind in ServiceKind::ALL {
-            cargo.args(["--bin", &binary_name(kind)]);
-        }
-        if !cfg!(debug_assertions) {
-            cargo.arg("--release");
-        }
-        // What cargo set for this test's run: build scripts that rerun when these change (ring's)
-        // would otherwise be rebuilt, and then again by the next `cargo test`.
-        for (variable, _) in std::env::vars_os() {
-            let name = variable.to_string_lossy();
-            let set_for_this_run = ["CARGO_PKG_", "CARGO_BIN_EXE_"].iter().any(|prefix| name.starts_with(prefix))
-                || [
-                    "CARGO_MANIFEST_DIR",
-                    "CARGO_MANIFEST_PATH",
-                    "CARGO_CRATE_NAME",
-                    "CARGO_BIN_NAME",
-                    "CARGO_PRIMARY_PACKAGE",
-                    "CARGO_TARGET_TMPDIR",
-                    "CARGO_RUSTC_CURRENT_DIR",
-                    "OUT_DIR",
-                ]
-                .contains(&name.as_ref());
-            if set_for_this_run {
-                cargo.env_remove(&variable);
-            }
-        }
-        let output = cargo.stderr(Stdio::inherit()).output().expect("cargo runs");
-        assert!(output.status.success(), "cargo could not build the service binaries");
-        let artifacts: Vec<serde_json::Value> = String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .filter_map(|line| serde_json::from_str(line).ok())
-            .filter(|message: &serde_json::Value| message["reason"] == "compiler-artifact")
-            .collect();
+        let names: Vec<String> = ServiceKind::ALL.into_iter().map(binary_name).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let mut built = motcua_testkit::binaries::build(env!("CARGO_MANIFEST_DIR"), "whole_path", &names);
         ServiceKind::ALL
             .into_iter()
-            .map(|kind| {
-                let path = artifacts
-                    .iter()
-                    .filter(|message| message["target"]["name"] == binary_name(kind).as_str())
-                    .find_map(|message| message["executable"].as_str().map(PathBuf::from))
-                    .unwrap_or_else(|| panic!("cargo names the {} executable it built", binary_name(kind)));
-                (kind, path)
-            })
+            .map(|kind| (kind, built.remove(&binary_name(kind)).expect("the build names every service binary")))
             .collect()
     })
 }
