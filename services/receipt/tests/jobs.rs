@@ -16,12 +16,7 @@ use motcua_chassis::{
 };
 use motcua_proto::motcua::{jobs::v1 as jobs_pb, receipt::v1 as pb};
 use motcua_receipt::settings::ENV_RECEIPT_SIGNING_URL;
-use motcua_testkit::{
-    authorities::deploy_officer,
-    clients,
-    people::COLLECTOR_NAME,
-    services::{start_signing, start_signing_at},
-};
+use motcua_testkit::{clients, services::start_signing_at};
 
 /// Attempts before a signing job is dead-lettered in these tests.
 const ATTEMPTS: u32 = 3;
@@ -76,16 +71,7 @@ async fn wait_for_job(
 #[tokio::test]
 async fn a_signing_job_that_keeps_failing_is_dead_lettered_and_retry_job_completes_it_once_signing_is_up() {
     on_every_database(|database| async move {
-        // The collector's certificate is made beforehand; then signing goes down.
-        let signing_database = TestDatabase::sqlite();
-        let setup = start_signing(&signing_database).await;
-        let mut signing = clients::signing(setup.local_addr).await;
-        deploy_officer(&mut signing, "CN01", "CB001", COLLECTOR_NAME).await;
-        drop(signing);
-        setup.stop().await.expect("clean stop");
-        let reserved = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-        let signing_addr = reserved.local_addr().expect("its address");
-        drop(reserved);
+        let (signing_database, signing_addr) = signing_down_with_the_collector().await;
 
         let server = start_receipt_with_quick_jobs(&database, &format!("http://{signing_addr}")).await;
         let mut receipt = client(server.local_addr).await;

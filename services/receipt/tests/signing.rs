@@ -81,20 +81,7 @@ async fn a_receipt_is_signed_in_the_background_and_openssl_verifies_its_xml() {
 #[tokio::test]
 async fn a_receipt_issued_while_signing_is_down_keeps_its_number_and_is_signed_when_signing_comes_up() {
     on_every_database(|database| async move {
-        // Signing's signers are set up beforehand, then signing goes down: when it comes back it knows the
-        // officer at once, so no retry can land between its start and the officer's certificate (which
-        // would be a refusal for good, not a delay).
-        let signing_database = TestDatabase::sqlite();
-        let setup = start_signing(&signing_database).await;
-        let mut signing = clients::signing(setup.local_addr).await;
-        deploy_officer(&mut signing, "CN01", "CB001", COLLECTOR_NAME).await;
-        drop(signing);
-        setup.stop().await.expect("clean stop");
-
-        // A port nothing listens on yet, where signing will come up.
-        let reserved = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-        let signing_addr = reserved.local_addr().expect("its address");
-        drop(reserved);
+        let (signing_database, signing_addr) = signing_down_with_the_collector().await;
 
         let server = start_receipt(&database, &format!("http://{signing_addr}")).await;
         let mut receipt = client(server.local_addr).await;

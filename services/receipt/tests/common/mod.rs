@@ -63,3 +63,17 @@ pub fn issue_request(series: &pb::Series, dossier_code: &str) -> pb::IssueReceip
 pub async fn issue(receipt: &mut Client, request: pb::IssueReceiptRequest) -> pb::Receipt {
     receipt.issue_receipt(request).await.expect("issued").into_inner().receipt.expect("a receipt")
 }
+
+/// Signing, down: its database already knows collector CB001 of CN01 (so when it comes back no retry
+/// can land before the collector's certificate, which would be a refusal for good, not a delay), and
+/// the loopback address where it will come back, on which nothing listens yet.
+pub async fn signing_down_with_the_collector() -> (motcua_testkit::TestDatabase, std::net::SocketAddr) {
+    let signing_database = motcua_testkit::TestDatabase::sqlite();
+    let setup = motcua_testkit::services::start_signing(&signing_database).await;
+    let mut signing = motcua_testkit::clients::signing(setup.local_addr).await;
+    motcua_testkit::authorities::deploy_officer(&mut signing, "CN01", "CB001", motcua_testkit::people::COLLECTOR_NAME)
+        .await;
+    drop(signing);
+    setup.stop().await.expect("clean stop");
+    (signing_database, motcua_testkit::wait::free_loopback_address())
+}
