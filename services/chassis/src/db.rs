@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
 use sea_orm_migration::MigratorTrait;
 use sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use thiserror::Error;
@@ -121,6 +124,18 @@ fn database_name(url: &str) -> String {
     let path = base.split_once("://").map_or(base, |(_, rest)| rest);
     let last = path.rsplit('/').next().unwrap_or_default();
     last.rsplit_once('.').map_or(last, |(stem, _)| stem).to_owned()
+}
+
+/// Begins a transaction that will write. On SQLite it takes the write lock at once (`BEGIN
+/// IMMEDIATE`), waiting out the busy timeout for another writer: a deferred transaction that reads
+/// and then writes cannot take the lock after a concurrent commit, and fails at once with "database is
+/// locked" instead of waiting. PostgreSQL ignores the option.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let options = TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    };
+    db.begin_with_options(options).await
 }
 
 /// Applies every pending migration of `M`; a migration already applied is skipped. With several

@@ -13,7 +13,7 @@ use std::{
 
 use futures::StreamExt;
 use motcua_proto::motcua::reporting::v1 as pb;
-use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use sea_orm::{DatabaseConnection, DbErr};
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
@@ -280,7 +280,7 @@ async fn apply_live(
     last_occur_ms: i64,
     events: Vec<FeedEvent>,
 ) -> Result<bool, DbErr> {
-    let transaction = jobs.db.begin().await?;
+    let transaction = motcua_chassis::db::begin_write(&jobs.db).await?;
     let now = now_ms();
     // First, so that on PostgreSQL the cursor row's lock orders competing appliers.
     let step = cursors::Move { from, to, until_ms: now + LEASE_MS, last_event_ms: last_occur_ms, now_ms: now };
@@ -342,7 +342,7 @@ async fn run_rebuild(jobs: &Jobs, rebuild_id: &str, holder: &str) -> Result<(), 
             let events: Vec<FeedEvent> =
                 batch.events.into_iter().filter(|(sequence, _)| *sequence <= target).map(|(_, event)| event).collect();
             let reached = last.min(target);
-            let transaction = db.begin().await.map_err(database)?;
+            let transaction = motcua_chassis::db::begin_write(db).await.map_err(database)?;
             store::rollups::apply(&transaction, store::SHADOW, &events).await.map_err(database)?;
             if !rebuilds::progress(&transaction, rebuild_id, reached - cursor, now_ms()).await.map_err(database)? {
                 return Err("REBUILD_ABANDONED");
@@ -354,7 +354,7 @@ async fn run_rebuild(jobs: &Jobs, rebuild_id: &str, holder: &str) -> Result<(), 
             cursor = reached;
         }
     }
-    let transaction = db.begin().await.map_err(database)?;
+    let transaction = motcua_chassis::db::begin_write(db).await.map_err(database)?;
     // The leases are checked in the swap's transaction: had one expired, a follower may have moved
     // its cursor past what was replayed.
     if cursors::release(&transaction, holder).await.map_err(database)? != FEEDS {

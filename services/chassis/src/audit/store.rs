@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use motcua_proto::motcua::audit::v1::{
     AuditRecord, ListAuditRecordsRequest, ListAuditRecordsResponse, audit_record::Action,
 };
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement, TransactionTrait, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement, Value};
 
 use super::{Entry, is_trace_id, trail_identity};
 use crate::{error::ApiError, paging, timestamps};
@@ -15,7 +15,7 @@ const SUBJECTS_PER_STATEMENT: usize = 100;
 
 /// Appends `entry`, answered at `time`, in a transaction of its own, and returns its sequence.
 pub(super) async fn append_alone(db: &DatabaseConnection, time: DateTime<Utc>, entry: &Entry) -> Result<i64, DbErr> {
-    let transaction = db.begin().await?;
+    let transaction = crate::db::begin_write(db).await?;
     let sequence = append(&transaction, time, entry).await?;
     transaction.commit().await?;
     Ok(sequence)

@@ -7,7 +7,7 @@ use std::{
     time::Duration,
 };
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement, TransactionTrait, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement, Value};
 use tokio::sync::Notify;
 
 use super::{SEQUENCE_BATCH, Shared};
@@ -69,7 +69,7 @@ pub(super) async fn read_head(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
 /// Numbers up to one batch of committed, unnumbered events, in id order, after the head.
 pub(super) async fn sequence_pending(db: &DatabaseConnection) -> Result<Numbered, DbErr> {
     let backend = db.get_database_backend();
-    let transaction = db.begin().await?;
+    let transaction = crate::db::begin_write(db).await?;
     // Taking the row first makes this transaction the only sequencer until it commits: a row lock on
     // PostgreSQL, the database write lock on SQLite.
     transaction

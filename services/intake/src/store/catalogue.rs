@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait, sea_query::OnConflict,
+    QueryOrder, QuerySelect, sea_query::OnConflict,
 };
 
 use super::entities::{branch, procedure};
@@ -141,7 +141,7 @@ pub async fn list_branches(db: &DatabaseConnection, after: Option<&str>, limit: 
 /// changed one gets a new version and the old one is kept, marked superseded; an unchanged one is left
 /// alone, so applying the same seed twice changes nothing. Procedures absent from the seed stay.
 pub async fn apply_seed(db: &DatabaseConnection, seed: &Seed, now: DateTime<Utc>) -> Result<SeedReport, DbErr> {
-    let transaction = db.begin().await?;
+    let transaction = motcua_chassis::db::begin_write(db).await?;
     let mut current: HashMap<String, StoredProcedure> = HashMap::new();
     for row in procedure::Entity::find().filter(procedure::Column::IsCurrent.eq(true)).all(&transaction).await? {
         let stored = from_row(row)?;

@@ -10,7 +10,6 @@ use motcua_chassis::{
 use sea_orm::{
     ActiveValue::{NotSet, Set},
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
     sea_query::ExprTrait,
 };
 
@@ -72,7 +71,7 @@ pub async fn add(
     response: Vec<u8>,
     event: NewEvent,
 ) -> Result<Outcome<()>, ApiError> {
-    let transaction = db.begin().await?;
+    let transaction = motcua_chassis::db::begin_write(db).await?;
     if let Claim::Replay(response) = idempotency::claim(&transaction, key).await? {
         return Ok(Outcome::Replayed(response));
     }

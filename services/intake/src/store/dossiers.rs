@@ -11,7 +11,7 @@ use motcua_chassis::{
 use sea_orm::{
     ActiveValue::{NotSet, Set},
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Statement, TransactionTrait, Value,
+    QueryOrder, QuerySelect, Statement, Value,
 };
 
 use super::{
@@ -98,7 +98,7 @@ pub async fn create(
     build: impl FnOnce(u32) -> (Dossier, HistoryEntry),
     effects: impl FnOnce(&Dossier) -> Effects,
 ) -> Result<Outcome<Dossier>, ApiError> {
-    let transaction = db.begin().await?;
+    let transaction = motcua_chassis::db::begin_write(db).await?;
     if let Claim::Replay(response) = idempotency::claim(&transaction, key).await? {
         return Ok(Outcome::Replayed(response));
     }
@@ -141,7 +141,7 @@ pub async fn change_storing(
     effects: impl Fn(&Dossier, Option<&HistoryEntry>) -> Effects,
 ) -> Result<Outcome<Dossier>, ApiError> {
     for _ in 0..MOVE_ATTEMPTS {
-        let transaction = db.begin().await?;
+        let transaction = motcua_chassis::db::begin_write(db).await?;
         if let Claim::Replay(response) = idempotency::claim(&transaction, key).await? {
             return Ok(Outcome::Replayed(response));
         }

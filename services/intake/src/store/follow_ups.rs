@@ -8,9 +8,7 @@ use motcua_chassis::{
     feed::{self, NewEvent},
     jobs::{self, JobRecord, NewJob},
 };
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbErr, FromQueryResult, QueryResult, Statement, TransactionTrait, Value,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, FromQueryResult, QueryResult, Statement, Value};
 
 use crate::{
     domain::dossier::{Dossier, HistoryEntry},
@@ -96,7 +94,7 @@ pub async fn record_done(
     event: NewEvent,
     signature_job: Option<NewJob>,
 ) -> Result<bool, DbErr> {
-    let transaction = db.begin().await?;
+    let transaction = motcua_chassis::db::begin_write(db).await?;
     let backend = transaction.get_database_backend();
     let sql = "INSERT INTO follow_ups (dossier_code, kind, receipt, receipt_number, lookup_code, signature_log_index, \
                attempts, done_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (dossier_code, kind) DO NOTHING";

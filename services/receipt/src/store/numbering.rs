@@ -25,7 +25,7 @@ use motcua_chassis::{
     feed,
     idempotency::{self, RequestKey},
 };
-use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use tokio::sync::oneshot;
 use tracing::Instrument;
 
@@ -261,7 +261,7 @@ async fn run(db: &DatabaseConnection, mut batch: Vec<Waiting>) -> Vec<Waiting> {
     }
     let Some(first) = fresh.first() else { return Vec::new() };
     let (series_id, issue_date, today) = (first.order.series_id.clone(), first.order.issue_date, first.order.today);
-    let transaction = match db.begin().await {
+    let transaction = match motcua_chassis::db::begin_write(db).await {
         Ok(transaction) => transaction,
         Err(error) => {
             fail(fresh, error.into());

@@ -10,7 +10,7 @@ use motcua_chassis::{
 use sea_orm::{
     ActiveValue::{NotSet, Set},
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 use sha2::{Digest, Sha256};
 
@@ -87,7 +87,7 @@ pub async fn issue(
     effects: impl Fn(&Receipt, Option<&Receipt>) -> Effects,
 ) -> Result<Outcome<(Receipt, Option<Receipt>)>, ApiError> {
     for _ in 0..CHANGE_ATTEMPTS {
-        let transaction = db.begin().await?;
+        let transaction = motcua_chassis::db::begin_write(db).await?;
         if let Claim::Replay(response) = idempotency::claim(&transaction, key).await? {
             return Ok(Outcome::Replayed(response));
         }
@@ -136,7 +136,7 @@ pub async fn change(
     effects: impl Fn(&Receipt) -> Effects,
 ) -> Result<Outcome<Receipt>, ApiError> {
     for _ in 0..CHANGE_ATTEMPTS {
-        let transaction = db.begin().await?;
+        let transaction = motcua_chassis::db::begin_write(db).await?;
         if let Claim::Replay(response) = idempotency::claim(&transaction, key).await? {
             return Ok(Outcome::Replayed(response));
         }

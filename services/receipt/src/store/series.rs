@@ -11,7 +11,7 @@ use motcua_chassis::{
 use sea_orm::{
     ActiveValue::{NotSet, Set},
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QueryResult, QuerySelect, SqlErr, Statement, TransactionTrait, Value,
+    QueryOrder, QueryResult, QuerySelect, SqlErr, Statement, Value,
 };
 
 use super::{Effects, Outcome, day_text, entities::series};
@@ -41,7 +41,7 @@ pub async fn create(
     new: &Series,
     effects: impl FnOnce(&Series) -> Effects,
 ) -> Result<Outcome<Series>, ApiError> {
-    let transaction = db.begin().await?;
+    let transaction = motcua_chassis::db::begin_write(db).await?;
     if let Claim::Replay(response) = idempotency::claim(&transaction, key).await? {
         return Ok(Outcome::Replayed(response));
     }
@@ -82,7 +82,7 @@ pub async fn close(
     now: DateTime<Utc>,
     effects: impl FnOnce(&Series) -> Effects,
 ) -> Result<Outcome<Series>, ApiError> {
-    let transaction = db.begin().await?;
+    let transaction = motcua_chassis::db::begin_write(db).await?;
     if let Claim::Replay(response) = idempotency::claim(&transaction, key).await? {
         return Ok(Outcome::Replayed(response));
     }

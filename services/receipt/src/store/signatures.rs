@@ -7,7 +7,7 @@ use motcua_chassis::{
     feed::{self, NewEvent},
     jobs::NewJob,
 };
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use super::entities::receipt;
 use crate::domain::receipt::SignatureState;
@@ -77,7 +77,7 @@ pub async fn record_signed(
     attempts: i32,
     event: NewEvent,
 ) -> Result<bool, ApiError> {
-    let transaction = db.begin().await?;
+    let transaction = motcua_chassis::db::begin_write(db).await?;
     let updated = receipt::Entity::update_many()
         .col_expr(receipt::Column::SignatureState, (SignatureState::Signed as i16).into())
         .col_expr(receipt::Column::SignatureName, signature_name.into())

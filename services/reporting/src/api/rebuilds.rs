@@ -4,7 +4,6 @@
 use motcua_chassis::ApiError;
 use motcua_proto::motcua::reporting::v1 as pb;
 use prost::Message as _;
-use sea_orm::TransactionTrait as _;
 
 use super::{ReportingApi, database, timestamp};
 use crate::{jobs, store::rebuilds};
@@ -31,7 +30,7 @@ impl ReportingApi {
         }
         let rebuild_id = uuid::Uuid::new_v4().to_string();
         // The rebuild's row and the call's audit record commit together.
-        let transaction = db.begin().await.map_err(database)?;
+        let transaction = motcua_chassis::db::begin_write(db).await.map_err(database)?;
         if let Err(error) = rebuilds::insert(&transaction, &rebuild_id, &request.request_id, now).await {
             let _ = transaction.rollback().await;
             // Another replica started one since the check above.

@@ -242,8 +242,8 @@ pub(crate) async fn begin_claimed<R: prost::Message + Default>(
     key: &motcua_chassis::idempotency::RequestKey,
 ) -> Result<Begun<R>, Status> {
     use motcua_chassis::idempotency::{Claim, claim};
-    use sea_orm::TransactionTrait;
-    let transaction = state.db.begin().await.map_err(db_status)?;
+
+    let transaction = motcua_chassis::db::begin_write(&state.db).await.map_err(db_status)?;
     match claim(&transaction, key).await.map_err(status)? {
         Claim::Claimed => Ok(Begun::Fresh(transaction)),
         Claim::Replay(response) => {
