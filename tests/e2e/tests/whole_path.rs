@@ -3,8 +3,9 @@
 //! not in production). Two replicas of every service take 1,000 dossiers from 16 concurrent clients,
 //! and every dossier ends with one slip and one fee receipt, gap-free numbers and reporting's totals
 //! equal to a recount; with signing and then receipt stopped while dossiers are filed, filing goes on,
-//! the follow-ups wait and complete once the peers are back, nothing lost or doubled; and one of those
-//! dossiers goes on to its result, whose officer signature and seal OpenSSL verifies.
+//! the follow-ups wait and complete once the peers are back, nothing lost or doubled (on SQLite, then on
+//! PostgreSQL); and one of those dossiers goes on to its result, whose officer signature and seal
+//! OpenSSL verifies.
 //!
 //! The binaries are built by cargo on first use (`processes::binaries`). Without PostgreSQL the tests
 //! are skipped, unless `MOTCUA_REQUIRE_POSTGRES=1`.
@@ -21,14 +22,14 @@ use std::time::{Duration, Instant};
 use counter::{Counter, SETUP_POLICY, check_whole_path, wait_until_signed};
 use motcua_chassis::ServiceKind;
 use motcua_proto::motcua::intake::v1 as intake_pb;
-use processes::Cluster;
+use processes::{Cluster, Store};
 
 /// The longest the follow-ups of all the dossiers may take once filing is over.
 const FOLLOW_UPS_WAIT: Duration = Duration::from_secs(120);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_replicas_of_every_service_take_a_thousand_dossiers_each_with_one_slip_one_fee_receipt_and_counted() {
-    let Some(cluster) = Cluster::start(2, SETUP_POLICY).await else { return };
+    let Some(cluster) = Cluster::start(Store::Postgres, 2, SETUP_POLICY).await else { return };
     let counter = Counter::new(&cluster);
     let components = counter.set_up(&cluster).await;
 
@@ -44,7 +45,13 @@ async fn two_replicas_of_every_service_take_a_thousand_dossiers_each_with_one_sl
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_signing_then_receipt_stopped_dossiers_are_accepted_and_their_follow_ups_complete_once_they_are_back() {
-    let Some(mut cluster) = Cluster::start(1, SETUP_POLICY).await else { return };
+    peers_stopped_and_back(Store::Sqlite).await;
+    peers_stopped_and_back(Store::Postgres).await;
+}
+
+async fn peers_stopped_and_back(store: Store) {
+    let Some(mut cluster) = Cluster::start(store, 1, SETUP_POLICY).await else { return };
+    eprintln!("{store:?}: signing, then receipt, stopped while filing");
     let counter = Counter::new(&cluster);
     let components = counter.set_up(&cluster).await;
     let mut filed = counter.file(&cluster, &components, 0..30, 4).await;

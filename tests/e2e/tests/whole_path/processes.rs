@@ -158,6 +158,15 @@ impl Process {
     }
 }
 
+/// Which database a cluster's services store in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Store {
+    /// A SQLite file per service: the embedded default.
+    Sqlite,
+    /// A PostgreSQL database per service, as in production.
+    Postgres,
+}
+
 /// Every replica of the four services, their databases and PKI, wired replica to replica: intake #r
 /// calls signing #r and receipt #r, receipt #r calls signing #r, reporting #r follows all three #r.
 pub struct Cluster {
@@ -167,13 +176,18 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// `replicas` of every service on fresh PostgreSQL databases (one per service, shared by its
-    /// replicas), every replica started and serving; `None` when no PostgreSQL answers and none is
-    /// required. The policy is the shipped one plus `extra_policy` (identities of the test's set-up).
-    pub async fn start(replicas: usize, extra_policy: &str) -> Option<Self> {
+    /// `replicas` of every service on fresh databases of `store` (one per service, shared by its
+    /// replicas; a SQLite file belongs to one process, so one replica there), every replica started and
+    /// serving; `None` when no PostgreSQL answers and none is required. The policy is the shipped one plus `extra_policy` (identities of the test's set-up).
+    pub async fn start(store: Store, replicas: usize, extra_policy: &str) -> Option<Self> {
+        assert!(store == Store::Postgres || replicas == 1, "replicas share a database on PostgreSQL only");
         let mut databases = HashMap::new();
         for kind in ServiceKind::ALL {
-            databases.insert(kind, TestDatabase::postgres().await?);
+            let database = match store {
+                Store::Sqlite => TestDatabase::sqlite(),
+                Store::Postgres => TestDatabase::postgres().await?,
+            };
+            databases.insert(kind, database);
         }
         let pki = Pki::new();
         let folder = pki.folder.join("logs");
