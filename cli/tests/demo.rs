@@ -12,7 +12,7 @@ use std::{
 };
 
 use base64::{Engine, engine::general_purpose::STANDARD};
-use sha2::{Digest, Sha256};
+use motcua_testkit::verify::{leaf_hash, openssl_verify, root_from_inclusion_proof};
 
 const HOST: &str = "127.0.0.3";
 
@@ -24,49 +24,6 @@ impl Drop for Suite {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-/// `openssl cms -verify` of `signature` over `content` in `folder`, as VERIFY.md writes it.
-fn openssl_verifies(folder: &Path, content: &str, signature: &str) -> bool {
-    Command::new("openssl")
-        .current_dir(folder)
-        .args(["cms", "-verify", "-binary", "-content", content, "-inform", "DER", "-in", signature])
-        .args(["-CAfile", "chain.pem", "-purpose", "any", "-out", "/dev/null"])
-        .stderr(Stdio::null())
-        .status()
-        .expect("openssl runs")
-        .success()
-}
-
-/// The root of a tree of `tree_size` leaves from leaf `index`'s hash and its inclusion proof, as
-/// RFC 9162 section 2.1.3.2 verifies one.
-fn root_from_proof(index: u64, tree_size: u64, leaf_hash: [u8; 32], proof: &[[u8; 32]]) -> Option<[u8; 32]> {
-    if index >= tree_size {
-        return None;
-    }
-    let node = |left: &[u8; 32], right: &[u8; 32]| -> [u8; 32] {
-        Sha256::new().chain_update([1u8]).chain_update(left).chain_update(right).finalize().into()
-    };
-    let (mut fn_, mut sn, mut r) = (index, tree_size - 1, leaf_hash);
-    for p in proof {
-        if sn == 0 {
-            return None;
-        }
-        if fn_ & 1 == 1 || fn_ == sn {
-            r = node(p, &r);
-            if fn_ & 1 == 0 {
-                while fn_ & 1 == 0 && fn_ != 0 {
-                    fn_ >>= 1;
-                    sn >>= 1;
-                }
-            }
-        } else {
-            r = node(&r, p);
-        }
-        fn_ >>= 1;
-        sn >>= 1;
-    }
-    (sn == 0).then_some(r)
 }
 
 /// Checks every artifact of a demo run in `out`.
@@ -94,12 +51,13 @@ fn check_artifacts(out: &Path) {
         [("result.pdf", "result.officer.p7s"), ("result.pdf", "result.seal.p7s"), ("receipt.xml", "receipt.p7s")]
     {
         assert!(verify.contains(&format!("-content {content} -inform DER -in {signature} -CAfile chain.pem")));
-        assert!(openssl_verifies(out, content, signature), "{signature} verifies over {content} against chain.pem");
+        let (verified, said) = openssl_verify(out, content, signature);
+        assert!(verified, "{signature} verifies over {content} against chain.pem:\n{said}");
         let mut changed = std::fs::read(out.join(content)).expect("the content");
         let middle = changed.len() / 2;
         changed[middle] ^= 0x01;
         std::fs::write(out.join("changed"), &changed).expect("written");
-        assert!(!openssl_verifies(out, "changed", signature), "{signature} fails over a changed byte of {content}");
+        assert!(!openssl_verify(out, "changed", signature).0, "{signature} fails over a changed byte of {content}");
     }
 
     // checkpoint.txt: origin, tree size, base64 root hash, a blank line, then signature lines.
@@ -117,17 +75,21 @@ fn check_artifacts(out: &Path) {
         let index = proof["leaf_index"].as_u64().expect("leaf_index");
         assert_eq!(proof["tree_size"].as_u64(), Some(tree_size), "proved against the checkpoint's tree");
         let leaf = STANDARD.decode(proof["leaf_data_base64"].as_str().expect("leaf data")).expect("base64");
-        let leaf_hash: [u8; 32] = Sha256::new().chain_update([0u8]).chain_update(&leaf).finalize().into();
+        let leaf_hash = leaf_hash(&leaf);
         let path: Vec<[u8; 32]> = proof["proof_hashes_hex"]
             .as_array()
             .expect("hashes")
             .iter()
             .map(|hash| hex::decode(hash.as_str().expect("hex")).expect("hex").try_into().expect("32 bytes"))
             .collect();
-        assert_eq!(root_from_proof(index, tree_size, leaf_hash, &path), Some(root), "{proof}");
+        assert_eq!(root_from_inclusion_proof(index, tree_size, leaf_hash, &path), Some(root), "{proof}");
         let mut other_leaf = leaf_hash;
         other_leaf[0] ^= 1;
-        assert_ne!(root_from_proof(index, tree_size, other_leaf, &path), Some(root), "another leaf is not proved");
+        assert_ne!(
+            root_from_inclusion_proof(index, tree_size, other_leaf, &path),
+            Some(root),
+            "another leaf is not proved"
+        );
     }
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).expect("summary")).expect("JSON");
