@@ -139,6 +139,30 @@ impl TransparencyLog {
         Ok(Some(row))
     }
 
+    /// The inclusion proof of leaf `index` in the tree of the first `tree_size` leaves (RFC 9162
+    /// section 2.1.3.1), from the leaf's sibling up; `None` when the leaf is outside that tree.
+    pub async fn inclusion_proof(&self, index: u64, tree_size: u64) -> Result<Option<Vec<merkle::Hash>>, DbErr> {
+        let hashes = store::log::leaf_hashes(&self.db, 0, tree_size as i64).await?;
+        if (hashes.len() as u64) < tree_size {
+            return Ok(None);
+        }
+        Ok(merkle::inclusion_proof(index as usize, &hashes))
+    }
+
+    /// The consistency proof between the trees of the first `first_size` and `second_size` leaves
+    /// (RFC 9162 section 2.1.4.1); `None` unless 0 < first_size <= second_size <= the stored leaves.
+    pub async fn consistency_proof(
+        &self,
+        first_size: u64,
+        second_size: u64,
+    ) -> Result<Option<Vec<merkle::Hash>>, DbErr> {
+        let hashes = store::log::leaf_hashes(&self.db, 0, second_size as i64).await?;
+        if (hashes.len() as u64) < second_size {
+            return Ok(None);
+        }
+        Ok(merkle::consistency_proof(first_size as usize, &hashes))
+    }
+
     fn inconsistent(&self, tree_size: i64, detail: String) -> CheckpointError {
         let error = CheckpointError::Inconsistent { tree_size, detail };
         tracing::error!(%error, "TRANSPARENCY LOG INCONSISTENT: checkpoints stopped");

@@ -100,9 +100,8 @@ pub(super) async fn inclusion_proof(
             "the leaf is not in a checkpoint yet; retry within a second",
         ));
     }
-    let hashes = log::leaf_hashes(&state.db, 0, tree_size).await.map_err(db_status)?;
-    let proof = merkle::inclusion_proof(leaf_index as usize, &hashes)
-        .ok_or_else(|| status(ApiError::internal("a checkpointed leaf is missing")))?;
+    let proof = state.log.inclusion_proof(leaf_index as u64, tree_size as u64).await.map_err(db_status)?;
+    let proof = proof.ok_or_else(|| status(ApiError::internal("a checkpointed leaf is missing")))?;
     let leaf_data = log::leaves(&state.db, leaf_index, leaf_index + 1)
         .await
         .map_err(db_status)?
@@ -148,9 +147,8 @@ pub(super) async fn consistency_proof(
             "must be at least 1 and at most the second size",
         )));
     }
-    let hashes = log::leaf_hashes(&state.db, 0, second_size).await.map_err(db_status)?;
-    let proof = merkle::consistency_proof(request.first_size as usize, &hashes)
-        .ok_or_else(|| status(ApiError::internal("checkpointed leaves are missing")))?;
+    let proof = state.log.consistency_proof(request.first_size as u64, second_size as u64).await.map_err(db_status)?;
+    let proof = proof.ok_or_else(|| status(ApiError::internal("checkpointed leaves are missing")))?;
     Ok(pb::GetConsistencyProofResponse {
         first_size: request.first_size,
         second_size,
