@@ -24,7 +24,7 @@ const CHUNK: usize = 64 * 1024;
 
 /// The counters of `Counters` a CSV row carries, in column order (processing time and the amount
 /// follow separately).
-const COUNTER_COLUMNS: [&str; 30] = [
+const COUNTER_COLUMNS: [&str; 32] = [
     "received",
     "received_online",
     "accepted",
@@ -55,6 +55,8 @@ const COUNTER_COLUMNS: [&str; 30] = [
     "complaints",
     "suggestions",
     "complained_or_dissatisfied_dossiers",
+    "dossier_slips_issued",
+    "dossier_fee_receipts_issued",
 ];
 
 /// The value of the integer counter `field` of `counters`.
@@ -90,6 +92,8 @@ pub fn counter_value(counters: &pb::Counters, field: &str) -> Option<i64> {
         "complaints" => counters.complaints,
         "suggestions" => counters.suggestions,
         "complained_or_dissatisfied_dossiers" => counters.complained_or_dissatisfied_dossiers,
+        "dossier_slips_issued" => counters.dossier_slips_issued,
+        "dossier_fee_receipts_issued" => counters.dossier_fee_receipts_issued,
         _ => return None,
     })
 }
