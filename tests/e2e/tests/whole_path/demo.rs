@@ -114,7 +114,7 @@ pub async fn resolve_approve_return_and_verify(counter: &Counter, cluster: &Clus
     for kind in [intake_pb::FollowUpKind::AcknowledgementSlip, intake_pb::FollowUpKind::FeeReceipt] {
         let job = dossier.follow_ups.iter().find(|job| job.kind() == kind);
         let name = job.map(|job| job.result.clone()).unwrap_or_else(|| panic!("{kind:?}: {:?}", dossier.follow_ups));
-        let request = receipt_pb::GetReceiptRequest { name: name.clone(), ..Default::default() };
+        let request = receipt_pb::GetReceiptRequest { name: name.clone() };
         let receipt = receipts.get_receipt(request).await.expect("the receipt").into_inner();
         let signature = receipt.signature.map(|signature| signature.signature).expect("a signed receipt");
         let request = receipt_pb::RenderReceiptRequest { name, format: receipt_pb::RenderFormat::Xml as i32 };
