@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod clock;
+pub mod coded_enum;
 pub mod config;
 pub mod db;
 pub mod error;

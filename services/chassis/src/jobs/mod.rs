@@ -56,30 +56,18 @@ impl Default for JobSettings {
     }
 }
 
-/// Where a job is in its life; the numbers are those of `motcua.jobs.v1.JobState` and of the `state`
-/// column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobState {
-    /// Waiting for its `run_at`.
-    Pending = 1,
-    /// Leased by a replica until `lease_until`.
-    Running = 2,
-    /// Done.
-    Succeeded = 3,
-    /// Waiting for an operator's `RetryJob`.
-    DeadLettered = 4,
-}
-
-impl JobState {
-    /// The state of a stored or requested number, if it is one.
-    pub fn from_code(code: i32) -> Option<Self> {
-        match code {
-            1 => Some(Self::Pending),
-            2 => Some(Self::Running),
-            3 => Some(Self::Succeeded),
-            4 => Some(Self::DeadLettered),
-            _ => None,
-        }
+crate::coded_enum! {
+    /// Where a job is in its life; the numbers are those of `motcua.jobs.v1.JobState` and of the `state`
+    /// column.
+    pub enum JobState {
+        /// Waiting for its `run_at`.
+        Pending = 1,
+        /// Leased by a replica until `lease_until`.
+        Running = 2,
+        /// Done.
+        Succeeded = 3,
+        /// Waiting for an operator's `RetryJob`.
+        DeadLettered = 4,
     }
 }
 

@@ -29,7 +29,7 @@ impl IntakeApi {
         let level = match request.level {
             0 => None,
             number => {
-                let level = Level::from_number(number);
+                let level = Level::from_code(number);
                 if level.is_none() {
                     violations.push(FieldViolation::new("level", "not a known implementation level"));
                 }

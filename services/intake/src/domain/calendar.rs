@@ -19,29 +19,17 @@ const OFFICE_CLOSES: (u32, u32) = (17, 0);
 /// From this hour, some procedures count a dossier as received the next working day.
 const LATE_RECEIPT_HOUR: u32 = 15;
 
-/// What a dated row of the holiday table says about a day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DayKind {
-    /// A public holiday: no work.
-    Holiday,
-    /// A substitute day off for a holiday that fell on a weekend.
-    Substitute,
-    /// A day off swapped with a working Saturday.
-    Bridge,
-    /// A Saturday worked in exchange for a bridge day: a working day.
-    CompensatoryWorkday,
-}
-
-impl DayKind {
-    /// The kind of a holiday file word.
-    pub fn from_word(word: &str) -> Option<Self> {
-        match word {
-            "holiday" => Some(Self::Holiday),
-            "substitute" => Some(Self::Substitute),
-            "bridge" => Some(Self::Bridge),
-            "compensatory_workday" => Some(Self::CompensatoryWorkday),
-            _ => None,
-        }
+motcua_chassis::coded_enum! {
+    /// What a dated row of the holiday table says about a day; the words are the holiday file's.
+    pub enum DayKind {
+        /// A public holiday: no work.
+        Holiday => "holiday",
+        /// A substitute day off for a holiday that fell on a weekend.
+        Substitute => "substitute",
+        /// A day off swapped with a working Saturday.
+        Bridge => "bridge",
+        /// A Saturday worked in exchange for a bridge day: a working day.
+        CompensatoryWorkday => "compensatory_workday",
     }
 }
 

@@ -5,87 +5,34 @@ use serde::{Deserialize, Serialize};
 
 use super::text;
 
-/// The level of government that carries a procedure out; the numbers are the contract's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Level {
-    /// A ministry or central agency.
-    Ministry = 1,
-    /// A province or centrally governed city.
-    Province = 2,
-    /// A district: only before 1 July 2025.
-    District = 3,
-    /// A commune, ward or special zone.
-    Commune = 4,
-}
-
-impl Level {
-    /// The level of a contract number.
-    pub fn from_number(number: i32) -> Option<Self> {
-        [Self::Ministry, Self::Province, Self::District, Self::Commune]
-            .into_iter()
-            .find(|level| *level as i32 == number)
-    }
-
-    /// The level of a seed file word (`ministry`, `province`, `district`, `commune`).
-    pub fn from_word(word: &str) -> Option<Self> {
-        match word {
-            "ministry" => Some(Self::Ministry),
-            "province" => Some(Self::Province),
-            "district" => Some(Self::District),
-            "commune" => Some(Self::Commune),
-            _ => None,
-        }
-    }
-
-    /// The seed file word.
-    pub fn word(self) -> &'static str {
-        match self {
-            Self::Ministry => "ministry",
-            Self::Province => "province",
-            Self::District => "district",
-            Self::Commune => "commune",
-        }
+motcua_chassis::coded_enum! {
+    /// The level of government that carries a procedure out; the numbers are the contract's, the words
+    /// the seed file's.
+    #[derive(Serialize, Deserialize)]
+    pub enum Level {
+        /// A ministry or central agency.
+        Ministry = 1 => "ministry",
+        /// A province or centrally governed city.
+        Province = 2 => "province",
+        /// A district: only before 1 July 2025.
+        District = 3 => "district",
+        /// A commune, ward or special zone.
+        Commune = 4 => "commune",
     }
 }
 
-/// The unit of a legal time limit; the numbers are the contract's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum TimeUnit {
-    /// Clock hours.
-    Hours = 1,
-    /// Calendar days.
-    Days = 2,
-    /// Working days.
-    WorkingDays = 3,
-    /// Calendar months.
-    Months = 4,
-}
-
-impl TimeUnit {
-    /// The unit of a contract number.
-    pub fn from_number(number: i32) -> Option<Self> {
-        [Self::Hours, Self::Days, Self::WorkingDays, Self::Months].into_iter().find(|unit| *unit as i32 == number)
-    }
-
-    /// The unit of a seed file word.
-    pub fn from_word(word: &str) -> Option<Self> {
-        match word {
-            "hours" => Some(Self::Hours),
-            "days" => Some(Self::Days),
-            "working_days" => Some(Self::WorkingDays),
-            "months" => Some(Self::Months),
-            _ => None,
-        }
-    }
-
-    /// The seed file word.
-    pub fn word(self) -> &'static str {
-        match self {
-            Self::Hours => "hours",
-            Self::Days => "days",
-            Self::WorkingDays => "working_days",
-            Self::Months => "months",
-        }
+motcua_chassis::coded_enum! {
+    /// The unit of a legal time limit; the numbers are the contract's, the words the seed file's.
+    #[derive(Serialize, Deserialize)]
+    pub enum TimeUnit {
+        /// Clock hours.
+        Hours = 1 => "hours",
+        /// Calendar days.
+        Days = 2 => "days",
+        /// Working days.
+        WorkingDays = 3 => "working_days",
+        /// Calendar months.
+        Months = 4 => "months",
     }
 }
 
@@ -98,67 +45,30 @@ pub struct TimeLimit {
     pub unit: TimeUnit,
 }
 
-/// How much is known of a procedure's fee; the numbers are the contract's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum FeeStatus {
-    /// The fee items are the amounts to collect.
-    Known = 1,
-    /// Nothing is collected.
-    Free = 2,
-    /// The amount is not in the catalogue.
-    Unknown = 3,
-}
-
-impl FeeStatus {
-    /// The status of a seed file word.
-    pub fn from_word(word: &str) -> Option<Self> {
-        match word {
-            "known" => Some(Self::Known),
-            "free" => Some(Self::Free),
-            "unknown" => Some(Self::Unknown),
-            _ => None,
-        }
-    }
-
-    /// The seed file word.
-    pub fn word(self) -> &'static str {
-        match self {
-            Self::Known => "known",
-            Self::Free => "free",
-            Self::Unknown => "unknown",
-        }
+motcua_chassis::coded_enum! {
+    /// How much is known of a procedure's fee; the numbers are the contract's, the words the seed
+    /// file's.
+    #[derive(Serialize, Deserialize)]
+    pub enum FeeStatus {
+        /// The fee items are the amounts to collect.
+        Known = 1 => "known",
+        /// Nothing is collected.
+        Free = 2 => "free",
+        /// The amount is not in the catalogue.
+        Unknown = 3 => "unknown",
     }
 }
 
-/// When a fee is collected; the numbers are the national codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum FeeMoment {
-    /// When the dossier is received.
-    AtIntake = 1,
-    /// When the applicant supplements the dossier.
-    AtSupplement = 2,
-    /// When the result is returned.
-    AtReturn = 4,
-}
-
-impl FeeMoment {
-    /// The moment of a seed file word.
-    pub fn from_word(word: &str) -> Option<Self> {
-        match word {
-            "intake" => Some(Self::AtIntake),
-            "supplement" => Some(Self::AtSupplement),
-            "return" => Some(Self::AtReturn),
-            _ => None,
-        }
-    }
-
-    /// The seed file word.
-    pub fn word(self) -> &'static str {
-        match self {
-            Self::AtIntake => "intake",
-            Self::AtSupplement => "supplement",
-            Self::AtReturn => "return",
-        }
+motcua_chassis::coded_enum! {
+    /// When a fee is collected; the numbers are the national codes, the words the seed file's.
+    #[derive(Serialize, Deserialize)]
+    pub enum FeeMoment {
+        /// When the dossier is received.
+        AtIntake = 1 => "intake",
+        /// When the applicant supplements the dossier.
+        AtSupplement = 2 => "supplement",
+        /// When the result is returned.
+        AtReturn = 4 => "return",
     }
 }
 

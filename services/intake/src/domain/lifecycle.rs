@@ -1,50 +1,33 @@
 //! The dossier lifecycle on the national status codes 1-10: every allowed move, and no other.
 
-/// A national dossier status; the numbers are the national codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum Status {
-    /// 1: registered online, not yet accepted.
-    Registered = 1,
-    /// 2: received.
-    Received = 2,
-    /// 3: refused at intake.
-    Refused = 3,
-    /// 4: in processing.
-    Processing = 4,
-    /// 5: supplement requested.
-    SupplementRequested = 5,
-    /// 6: payment requested.
-    PaymentRequested = 6,
-    /// 7: withdrawn by the applicant.
-    Withdrawn = 7,
-    /// 8: processing stopped.
-    Stopped = 8,
-    /// 9: resolved, signed and sealed.
-    Resolved = 9,
-    /// 10: result returned.
-    Returned = 10,
+motcua_chassis::coded_enum! {
+    /// A national dossier status; the numbers are the national codes.
+    #[derive(serde::Serialize, serde::Deserialize)]
+    pub enum Status {
+        /// 1: registered online, not yet accepted.
+        Registered = 1,
+        /// 2: received.
+        Received = 2,
+        /// 3: refused at intake.
+        Refused = 3,
+        /// 4: in processing.
+        Processing = 4,
+        /// 5: supplement requested.
+        SupplementRequested = 5,
+        /// 6: payment requested.
+        PaymentRequested = 6,
+        /// 7: withdrawn by the applicant.
+        Withdrawn = 7,
+        /// 8: processing stopped.
+        Stopped = 8,
+        /// 9: resolved, signed and sealed.
+        Resolved = 9,
+        /// 10: result returned.
+        Returned = 10,
+    }
 }
 
 impl Status {
-    /// Every status, in national order.
-    pub const ALL: [Status; 10] = [
-        Self::Registered,
-        Self::Received,
-        Self::Refused,
-        Self::Processing,
-        Self::SupplementRequested,
-        Self::PaymentRequested,
-        Self::Withdrawn,
-        Self::Stopped,
-        Self::Resolved,
-        Self::Returned,
-    ];
-
-    /// The status of a national code.
-    pub fn from_code(code: i32) -> Option<Self> {
-        Self::ALL.into_iter().find(|status| *status as i32 == code)
-    }
-
     /// Whether the dossier is still being handled: it can become overdue.
     pub fn is_open(self) -> bool {
         matches!(
@@ -54,39 +37,41 @@ impl Status {
     }
 }
 
-/// A move of the lifecycle; the numbers are the contract's `DossierMove`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum Move {
-    /// The dossier is filed.
-    Create = 1,
-    /// An online registration is accepted.
-    Accept = 2,
-    /// The dossier is refused at intake (form 03).
-    Refuse = 3,
-    /// Processing starts.
-    StartProcessing = 4,
-    /// A hand-over between units or agencies (form 06).
-    Transfer = 5,
-    /// A supplement is requested (form 02); the clock stops.
-    RequestSupplement = 6,
-    /// The applicant supplements; the clock restarts.
-    Supplement = 7,
-    /// A payment is requested.
-    RequestPayment = 8,
-    /// The payment is confirmed.
-    ConfirmPayment = 9,
-    /// Processing stops (form 05).
-    Stop = 10,
-    /// The applicant withdraws the dossier.
-    Withdraw = 11,
-    /// The officer signs the result.
-    Resolve = 12,
-    /// The branch leader approves and seals the result.
-    Approve = 13,
-    /// The result is returned.
-    Return = 14,
-    /// An apology with a new appointment (form 04).
-    Apologize = 15,
+motcua_chassis::coded_enum! {
+    /// A move of the lifecycle; the numbers are the contract's `DossierMove`.
+    #[derive(serde::Serialize, serde::Deserialize)]
+    pub enum Move {
+        /// The dossier is filed.
+        Create = 1,
+        /// An online registration is accepted.
+        Accept = 2,
+        /// The dossier is refused at intake (form 03).
+        Refuse = 3,
+        /// Processing starts.
+        StartProcessing = 4,
+        /// A hand-over between units or agencies (form 06).
+        Transfer = 5,
+        /// A supplement is requested (form 02); the clock stops.
+        RequestSupplement = 6,
+        /// The applicant supplements; the clock restarts.
+        Supplement = 7,
+        /// A payment is requested.
+        RequestPayment = 8,
+        /// The payment is confirmed.
+        ConfirmPayment = 9,
+        /// Processing stops (form 05).
+        Stop = 10,
+        /// The applicant withdraws the dossier.
+        Withdraw = 11,
+        /// The officer signs the result.
+        Resolve = 12,
+        /// The branch leader approves and seals the result.
+        Approve = 13,
+        /// The result is returned.
+        Return = 14,
+        /// An apology with a new appointment (form 04).
+        Apologize = 15,
+    }
 }
 
 /// What the state machine needs to know of a dossier besides its status.

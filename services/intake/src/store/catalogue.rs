@@ -252,15 +252,12 @@ fn from_row(row: procedure::Model) -> Result<StoredProcedure, DbErr> {
     let corrupt = |what: &str| {
         DbErr::Custom(format!("procedure {} version {}: stored {what} is not valid", row.procedure_code, row.version))
     };
-    let level = Level::from_number(i32::from(row.level)).ok_or_else(|| corrupt("level"))?;
-    let fee_status = [FeeStatus::Known, FeeStatus::Free, FeeStatus::Unknown]
-        .into_iter()
-        .find(|status| *status as i16 == row.fee_status)
-        .ok_or_else(|| corrupt("fee status"))?;
+    let level = Level::from_code(i32::from(row.level)).ok_or_else(|| corrupt("level"))?;
+    let fee_status = FeeStatus::from_code(i32::from(row.fee_status)).ok_or_else(|| corrupt("fee status"))?;
     let time_limit = match (row.time_limit_value, row.time_limit_unit) {
         (Some(value), Some(unit)) => Some(TimeLimit {
             value: u32::try_from(value).map_err(|_| corrupt("time limit"))?,
-            unit: TimeUnit::from_number(i32::from(unit)).ok_or_else(|| corrupt("time unit"))?,
+            unit: TimeUnit::from_code(i32::from(unit)).ok_or_else(|| corrupt("time unit"))?,
         }),
         _ => None,
     };

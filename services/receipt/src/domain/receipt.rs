@@ -7,108 +7,69 @@ use serde::{Deserialize, Serialize};
 
 use super::series::ReceiptKind;
 
-/// How a fee was paid; the codes are the contract's `PaymentMethod`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum PaymentMethod {
-    /// None: the value of a slip.
-    Unspecified = 0,
-    /// Cash at the counter.
-    Cash = 1,
-    /// A bank card at the counter.
-    Card = 2,
-    /// A bank transfer.
-    BankTransfer = 3,
-    /// Online through the national public service portal.
-    NationalPortal = 4,
-}
-
-impl PaymentMethod {
-    /// The method of contract code `code`.
-    pub fn from_code(code: i32) -> Option<Self> {
-        match code {
-            0 => Some(Self::Unspecified),
-            1 => Some(Self::Cash),
-            2 => Some(Self::Card),
-            3 => Some(Self::BankTransfer),
-            4 => Some(Self::NationalPortal),
-            _ => None,
-        }
-    }
-
-    /// As printed on a receipt.
-    pub fn vietnamese(self) -> &'static str {
-        match self {
-            Self::Unspecified => "",
-            Self::Cash => "Tiền mặt",
-            Self::Card => "Thẻ ngân hàng",
-            Self::BankTransfer => "Chuyển khoản",
-            Self::NationalPortal => "Trực tuyến qua Cổng Dịch vụ công quốc gia",
-        }
+motcua_chassis::coded_enum! {
+    /// How a fee was paid; the codes are the contract's `PaymentMethod`, the words as printed on a
+    /// receipt.
+    #[derive(Serialize, Deserialize)]
+    pub enum PaymentMethod {
+        /// None: the value of a slip.
+        Unspecified = 0 => "",
+        /// Cash at the counter.
+        Cash = 1 => "Tiền mặt",
+        /// A bank card at the counter.
+        Card = 2 => "Thẻ ngân hàng",
+        /// A bank transfer.
+        BankTransfer = 3 => "Chuyển khoản",
+        /// Online through the national public service portal.
+        NationalPortal = 4 => "Trực tuyến qua Cổng Dịch vụ công quốc gia",
     }
 }
 
-/// Where a receipt stands; the codes are the contract's `ReceiptState`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ReceiptState {
-    /// Issued and valid.
-    Issued = 1,
-    /// Cancelled: keeps its number, no longer valid.
-    Cancelled = 2,
-    /// Replaced by a new receipt, no longer valid.
-    Replaced = 3,
-    /// Valid, with adjustment receipts to add to it.
-    Adjusted = 4,
+motcua_chassis::coded_enum! {
+    /// Where a receipt stands; the codes are the contract's `ReceiptState`.
+    #[derive(Serialize, Deserialize)]
+    pub enum ReceiptState {
+        /// Issued and valid.
+        Issued = 1,
+        /// Cancelled: keeps its number, no longer valid.
+        Cancelled = 2,
+        /// Replaced by a new receipt, no longer valid.
+        Replaced = 3,
+        /// Valid, with adjustment receipts to add to it.
+        Adjusted = 4,
+    }
 }
 
 impl ReceiptState {
-    /// The state of contract code `code`.
-    pub fn from_code(code: i32) -> Option<Self> {
-        match code {
-            1 => Some(Self::Issued),
-            2 => Some(Self::Cancelled),
-            3 => Some(Self::Replaced),
-            4 => Some(Self::Adjusted),
-            _ => None,
-        }
-    }
-
     /// Whether the receipt still counts: issued or adjusted.
     pub fn is_valid(self) -> bool {
         matches!(self, Self::Issued | Self::Adjusted)
     }
 }
 
-/// How a receipt relates to an earlier one; the codes are the contract's `ReceiptRelation`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Relation {
-    /// A receipt of its own.
-    Original = 1,
-    /// It replaces the original in full.
-    Replacement = 2,
-    /// It adjusts the original by the differences in its items.
-    Adjustment = 3,
+motcua_chassis::coded_enum! {
+    /// How a receipt relates to an earlier one; the codes are the contract's `ReceiptRelation`.
+    #[derive(Serialize, Deserialize)]
+    pub enum Relation {
+        /// A receipt of its own.
+        Original = 1,
+        /// It replaces the original in full.
+        Replacement = 2,
+        /// It adjusts the original by the differences in its items.
+        Adjustment = 3,
+    }
 }
 
-/// Where a receipt's signature stands; the codes are the contract's `SignatureState`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum SignatureState {
-    /// Not signed yet; retried while signing is down.
-    Pending = 1,
-    /// Signed.
-    Signed = 2,
-    /// Refused for good; needs an operator.
-    Refused = 3,
-}
-
-impl SignatureState {
-    /// The state of stored code `code`.
-    pub fn from_code(code: i32) -> Option<Self> {
-        match code {
-            1 => Some(Self::Pending),
-            2 => Some(Self::Signed),
-            3 => Some(Self::Refused),
-            _ => None,
-        }
+motcua_chassis::coded_enum! {
+    /// Where a receipt's signature stands; the codes are the contract's `SignatureState`.
+    #[derive(Serialize, Deserialize)]
+    pub enum SignatureState {
+        /// Not signed yet; retried while signing is down.
+        Pending = 1,
+        /// Signed.
+        Signed = 2,
+        /// Refused for good; needs an operator.
+        Refused = 3,
     }
 }
 

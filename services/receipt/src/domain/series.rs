@@ -7,25 +7,18 @@ use serde::{Deserialize, Serialize};
 /// The last number a series can issue: numbers are printed with 7 digits.
 pub const MAX_NUMBER: i64 = 9_999_999;
 
-/// What a series numbers; the codes are the contract's `ReceiptKind`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ReceiptKind {
-    /// An electronic receipt of fees and charges.
-    FeeReceipt = 1,
-    /// An acknowledgement slip with the appointment (form 01).
-    AcknowledgementSlip = 2,
+motcua_chassis::coded_enum! {
+    /// What a series numbers; the codes are the contract's `ReceiptKind`.
+    #[derive(Serialize, Deserialize)]
+    pub enum ReceiptKind {
+        /// An electronic receipt of fees and charges.
+        FeeReceipt = 1,
+        /// An acknowledgement slip with the appointment (form 01).
+        AcknowledgementSlip = 2,
+    }
 }
 
 impl ReceiptKind {
-    /// The kind of contract code `code`.
-    pub fn from_code(code: i32) -> Option<Self> {
-        match code {
-            1 => Some(Self::FeeReceipt),
-            2 => Some(Self::AcknowledgementSlip),
-            _ => None,
-        }
-    }
-
     /// The prefix of a rendering's file name: `BL` for a receipt (biên lai), `GTN` for a slip (giấy
     /// tiếp nhận).
     pub fn file_prefix(self) -> &'static str {
@@ -36,23 +29,14 @@ impl ReceiptKind {
     }
 }
 
-/// Whether a series still issues numbers; the codes are the contract's `SeriesState`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum SeriesState {
-    /// Issues numbers.
-    Open = 1,
-    /// Issues no more numbers.
-    Closed = 2,
-}
-
-impl SeriesState {
-    /// The state of contract code `code`.
-    pub fn from_code(code: i32) -> Option<Self> {
-        match code {
-            1 => Some(Self::Open),
-            2 => Some(Self::Closed),
-            _ => None,
-        }
+motcua_chassis::coded_enum! {
+    /// Whether a series still issues numbers; the codes are the contract's `SeriesState`.
+    #[derive(Serialize, Deserialize)]
+    pub enum SeriesState {
+        /// Issues numbers.
+        Open = 1,
+        /// Issues no more numbers.
+        Closed = 2,
     }
 }
 

@@ -167,7 +167,7 @@ fn lines_of(receipt: &Receipt) -> Vec<Line> {
     if issued.kind == ReceiptKind::FeeReceipt {
         push(format!("Tổng cộng: {} đồng", grouped_amount(issued.total)), 10.0, false);
         push(format!("Số tiền bằng chữ: {}", issued.total_in_words), 10.0, false);
-        push(format!("Hình thức thanh toán: {}", content.payment_method.vietnamese()), 9.0, false);
+        push(format!("Hình thức thanh toán: {}", content.payment_method.word()), 9.0, false);
     }
     let collector_label =
         if issued.kind == ReceiptKind::FeeReceipt { "Người thu tiền" } else { "Người tiếp nhận" };

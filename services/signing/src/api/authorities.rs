@@ -32,7 +32,7 @@ const INTERMEDIATE_VALIDITY_DAYS: u32 = 3652;
 pub(crate) fn key_algorithm(violations: &mut Violations, number: i32) -> KeyAlgorithm {
     match number {
         0 => KeyAlgorithm::EcdsaP256,
-        other => KeyAlgorithm::from_number(other).unwrap_or_else(|| {
+        other => KeyAlgorithm::from_code(other).unwrap_or_else(|| {
             violations.add("key_algorithm", "not a known key algorithm");
             KeyAlgorithm::EcdsaP256
         }),
@@ -159,7 +159,7 @@ pub(super) async fn create(
         authority: authority_name(&authority_row.authority_id),
         kind: i32::from(authority_row.kind),
         branch_code: authority_row.branch_code.clone(),
-        key_algorithm: i32::from(algorithm.number()),
+        key_algorithm: algorithm.code(),
         imported: false,
     });
     finish_claimed(

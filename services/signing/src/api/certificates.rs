@@ -31,7 +31,7 @@ const HOLDER_VALIDITY_DAYS: u32 = 730;
 
 /// The roles of a person's certificate: at least one; none for a seal.
 pub(crate) fn roles_of(violations: &mut Violations, kind: SubjectKind, numbers: &[i32]) -> Vec<SignerRole> {
-    let roles: Vec<SignerRole> = numbers.iter().filter_map(|number| SignerRole::from_number(*number)).collect();
+    let roles: Vec<SignerRole> = numbers.iter().filter_map(|number| SignerRole::from_code(*number)).collect();
     if roles.len() != numbers.len() {
         violations.add("roles", "OFFICER or APPROVER only");
     }
@@ -49,7 +49,7 @@ pub(crate) fn roles_of(violations: &mut Violations, kind: SubjectKind, numbers: 
 
 /// PERSON or ORGANISATION from a request.
 pub(crate) fn holder_kind(violations: &mut Violations, number: i32) -> SubjectKind {
-    match SubjectKind::from_number(number) {
+    match SubjectKind::from_code(number) {
         Some(kind @ (SubjectKind::Person | SubjectKind::Organisation)) => kind,
         _ => {
             violations.add("subject_kind", "required: PERSON or ORGANISATION");
@@ -184,8 +184,8 @@ pub(super) async fn list(
     };
     let subject_kind = match request.subject_kind {
         0 => None,
-        number => match SubjectKind::from_number(number) {
-            Some(kind) => Some(kind.number()),
+        number => match SubjectKind::from_code(number) {
+            Some(kind) => Some(kind as i16),
             None => {
                 violations.add("subject_kind", "not a known subject kind");
                 None

@@ -135,13 +135,13 @@ pub(crate) async fn issue(
     let row = row_of_certificate(&certificate, &certificate_der, new, now)?;
     let row = match stored {
         StoredKey::Plain(private_key_der) => certificate::Model {
-            key_algorithm: algorithm.number(),
+            key_algorithm: algorithm as i16,
             key_storage: KEY_STORAGE_ENCRYPTED_PKCS8,
             encrypted_key: Some(state.keys.encryption().encrypt(private_key_der.as_bytes()).map_err(internal)?),
             ..row
         },
         StoredKey::Token(label) => certificate::Model {
-            key_algorithm: algorithm.number(),
+            key_algorithm: algorithm as i16,
             key_storage: KEY_STORAGE_PKCS11,
             pkcs11_key_label: Some(label),
             ..row
@@ -162,7 +162,7 @@ pub(crate) fn row_of_certificate(
     let time = |time: &x509_cert::time::Time| DateTime::<Utc>::from(time.to_system_time());
     Ok(certificate::Model {
         certificate_id: certificates::fingerprint(certificate_der),
-        subject_kind: new.subject_kind.number(),
+        subject_kind: new.subject_kind as i16,
         holder_id: new.holder_id.to_owned(),
         display_name: new.display_name.to_owned(),
         branch_code: new.branch_code.to_owned(),
@@ -173,7 +173,8 @@ pub(crate) fn row_of_certificate(
         issuer_dn: tbs.issuer.to_string(),
         not_before: time(&tbs.validity.not_before),
         not_after: time(&tbs.validity.not_after),
-        key_algorithm: KeyAlgorithm::of_public_key(&tbs.subject_public_key_info).map_or(0, KeyAlgorithm::number),
+        key_algorithm: KeyAlgorithm::of_public_key(&tbs.subject_public_key_info)
+            .map_or(0, |algorithm| algorithm as i16),
         key_storage: super::convert::KEY_STORAGE_NONE,
         imported: false,
         certificate_der: certificate_der.to_vec(),

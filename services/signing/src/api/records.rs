@@ -168,7 +168,7 @@ pub(super) async fn verify(
             .map_err(db_status)?,
         None => None,
     };
-    let subject_kind = signer_row.as_ref().and_then(|row| SubjectKind::from_number(i32::from(row.subject_kind)));
+    let subject_kind = signer_row.as_ref().and_then(|row| SubjectKind::from_code(i32::from(row.subject_kind)));
     let signer_name = match (&signer_row, &parsed.signer) {
         (Some(row), _) => row.display_name.clone(),
         (None, Some(signer)) => {

@@ -65,7 +65,7 @@ async fn active_certificate(
     named: Option<&str>,
 ) -> Result<Option<certificate::Model>, Status> {
     let now = state.clock.now();
-    let rows = pki::certificates_of_holder(&state.db, holder_id, kind.number()).await.map_err(db_status)?;
+    let rows = pki::certificates_of_holder(&state.db, holder_id, kind as i16).await.map_err(db_status)?;
     Ok(rows.into_iter().find(|row| {
         named.is_none_or(|named| row.certificate_id == named)
             && issuing::is_active(row, now)

@@ -18,13 +18,14 @@ pub const OID_MGF1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113
 /// id-sha256.
 pub const OID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
 
-/// A key pair's algorithm.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyAlgorithm {
-    /// ECDSA on P-256 with SHA-256.
-    EcdsaP256,
-    /// RSA-2048, RSASSA-PSS with SHA-256, MGF1-SHA-256 and a 32-byte salt.
-    Rsa2048Pss,
+motcua_chassis::coded_enum! {
+    /// A key pair's algorithm; the numbers are the contract's and the stored ones.
+    pub enum KeyAlgorithm {
+        /// ECDSA on P-256 with SHA-256.
+        EcdsaP256 = 1,
+        /// RSA-2048, RSASSA-PSS with SHA-256, MGF1-SHA-256 and a 32-byte salt.
+        Rsa2048Pss = 2,
+    }
 }
 
 /// RSASSA-PSS-params (RFC 4055), with SHA-256 everywhere.
@@ -39,23 +40,6 @@ struct PssParameters {
 }
 
 impl KeyAlgorithm {
-    /// The stored number, the contract's enum value.
-    pub fn number(self) -> i16 {
-        match self {
-            Self::EcdsaP256 => 1,
-            Self::Rsa2048Pss => 2,
-        }
-    }
-
-    /// The algorithm of a stored number.
-    pub fn from_number(number: i32) -> Option<Self> {
-        match number {
-            1 => Some(Self::EcdsaP256),
-            2 => Some(Self::Rsa2048Pss),
-            _ => None,
-        }
-    }
-
     /// The algorithm of a public key, when it is one signing offers.
     pub fn of_public_key(public_key: &SubjectPublicKeyInfoOwned) -> Option<Self> {
         match public_key.algorithm.oid {

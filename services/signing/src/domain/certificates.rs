@@ -36,37 +36,19 @@ pub const OID_ORGANIZATIONAL_UNIT: ObjectIdentifier = ObjectIdentifier::new_unwr
 /// userId (RFC 4519): the officer's staff code, the branch code of a seal, the authority's id.
 pub const OID_USER_ID: ObjectIdentifier = ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.1");
 
-/// Who or what a certificate identifies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SubjectKind {
-    /// A certificate authority.
-    Authority,
-    /// A person: an officer.
-    Person,
-    /// An organisation: a branch's seal.
-    Organisation,
+motcua_chassis::coded_enum! {
+    /// Who or what a certificate identifies; the numbers are the contract's and the stored ones.
+    pub enum SubjectKind {
+        /// A certificate authority.
+        Authority = 1,
+        /// A person: an officer.
+        Person = 2,
+        /// An organisation: a branch's seal.
+        Organisation = 3,
+    }
 }
 
 impl SubjectKind {
-    /// The stored number, the contract's enum value.
-    pub fn number(self) -> i16 {
-        match self {
-            Self::Authority => 1,
-            Self::Person => 2,
-            Self::Organisation => 3,
-        }
-    }
-
-    /// The kind of a stored number.
-    pub fn from_number(number: i32) -> Option<Self> {
-        match number {
-            1 => Some(Self::Authority),
-            2 => Some(Self::Person),
-            3 => Some(Self::Organisation),
-            _ => None,
-        }
-    }
-
     /// The key usages of the profile: an authority certifies and signs CRLs; a person or a seal signs
     /// documents, with non-repudiation (content commitment).
     pub fn key_usage(self) -> KeyUsage {

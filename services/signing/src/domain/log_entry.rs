@@ -6,30 +6,15 @@ use chrono::{DateTime, Utc};
 /// The first line of every leaf: the format's name and version.
 const FORMAT_LINE: &str = "motcua-signing-log/v1";
 
-/// The signing act a leaf records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EntryKind {
-    /// An officer's signature.
-    Signature,
-    /// A branch seal.
-    Seal,
-    /// A certificate's revocation.
-    Revocation,
-}
-
-impl EntryKind {
-    /// The word of the leaf's second line.
-    pub fn word(self) -> &'static str {
-        match self {
-            Self::Signature => "signature",
-            Self::Seal => "seal",
-            Self::Revocation => "revocation",
-        }
-    }
-
-    /// The kind named by `word`.
-    pub fn from_word(word: &str) -> Option<Self> {
-        [Self::Signature, Self::Seal, Self::Revocation].into_iter().find(|kind| kind.word() == word)
+motcua_chassis::coded_enum! {
+    /// The signing act a leaf records; the words are those of the leaf's second line.
+    pub enum EntryKind {
+        /// An officer's signature.
+        Signature => "signature",
+        /// A branch seal.
+        Seal => "seal",
+        /// A certificate's revocation.
+        Revocation => "revocation",
     }
 }
 

@@ -1,29 +1,20 @@
 //! What an officer may sign in (officer, approver), kept with their certificate, and the rule of who
 //! may approve and seal.
 
-/// A signer's role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum SignerRole {
-    /// Signs results, receipts and slips.
-    Officer = 1,
-    /// A branch leader: approves results, which applies the branch seal.
-    Approver = 2,
-}
-
-impl SignerRole {
-    /// The role of a contract number.
-    pub fn from_number(number: i32) -> Option<Self> {
-        match number {
-            1 => Some(Self::Officer),
-            2 => Some(Self::Approver),
-            _ => None,
-        }
+motcua_chassis::coded_enum! {
+    /// A signer's role; the numbers are the contract's.
+    #[derive(PartialOrd, Ord)]
+    pub enum SignerRole {
+        /// Signs results, receipts and slips.
+        Officer = 1,
+        /// A branch leader: approves results, which applies the branch seal.
+        Approver = 2,
     }
 }
 
 /// Roles as stored: their numbers, comma-separated, ascending.
 pub fn encode(roles: &[SignerRole]) -> String {
-    let mut numbers: Vec<i32> = roles.iter().map(|role| *role as i32).collect();
+    let mut numbers: Vec<i32> = roles.iter().map(|role| role.code()).collect();
     numbers.sort_unstable();
     numbers.dedup();
     numbers.iter().map(i32::to_string).collect::<Vec<_>>().join(",")
@@ -31,7 +22,7 @@ pub fn encode(roles: &[SignerRole]) -> String {
 
 /// Roles read back from storage; unknown numbers are skipped.
 pub fn decode(text: &str) -> Vec<SignerRole> {
-    text.split(',').filter_map(|number| number.trim().parse().ok()).filter_map(SignerRole::from_number).collect()
+    text.split(',').filter_map(|number| number.trim().parse().ok()).filter_map(SignerRole::from_code).collect()
 }
 
 /// Why a leader may not seal an officer's signature.

@@ -12,23 +12,24 @@ use super::{algorithms, certificates, cms::ParsedSignature};
 /// The longest chain followed, signer included.
 const MAX_CHAIN_LENGTH: usize = 8;
 
-/// Why a signature does not verify; the numbers are the contract's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Failure {
-    /// The document differs from the signed digest.
-    DigestMismatch = 1,
-    /// The signer does not chain to an authority signing trusts.
-    UnknownSigner = 2,
-    /// The signer's certificate (or one above it) was revoked at or before the signing time.
-    RevokedBeforeSigningTime = 3,
-    /// A certificate of the chain was not valid at the signing time.
-    Expired = 4,
-    /// A certificate is not signed by the one above it, or an authority lacks the right to issue.
-    ChainBroken = 5,
-    /// The signature value does not verify over the signed attributes.
-    BadSignature = 6,
-    /// Not a detached CMS SignedData signing can read.
-    Malformed = 7,
+motcua_chassis::coded_enum! {
+    /// Why a signature does not verify; the numbers are the contract's.
+    pub enum Failure {
+        /// The document differs from the signed digest.
+        DigestMismatch = 1,
+        /// The signer does not chain to an authority signing trusts.
+        UnknownSigner = 2,
+        /// The signer's certificate (or one above it) was revoked at or before the signing time.
+        RevokedBeforeSigningTime = 3,
+        /// A certificate of the chain was not valid at the signing time.
+        Expired = 4,
+        /// A certificate is not signed by the one above it, or an authority lacks the right to issue.
+        ChainBroken = 5,
+        /// The signature value does not verify over the signed attributes.
+        BadSignature = 6,
+        /// Not a detached CMS SignedData signing can read.
+        Malformed = 7,
+    }
 }
 
 /// A certificate signing holds, with its revocation time when revoked.

@@ -55,15 +55,17 @@ pub struct HandOverParty {
     pub officer: Option<Officer>,
 }
 
-/// Early, on time or late, against a deadline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Timeliness {
-    /// Before the due day.
-    Early = 1,
-    /// On the due day, by its deadline.
-    OnTime = 2,
-    /// After the deadline.
-    Late = 3,
+motcua_chassis::coded_enum! {
+    /// Early, on time or late, against a deadline; the numbers are the contract's.
+    #[derive(Serialize, Deserialize)]
+    pub enum Timeliness {
+        /// Before the due day.
+        Early = 1,
+        /// On the due day, by its deadline.
+        OnTime = 2,
+        /// After the deadline.
+        Late = 3,
+    }
 }
 
 impl Timeliness {
