@@ -122,8 +122,8 @@ async fn serve(
         ));
     }
 
-    let reflection_v1 = reflection_builder(service_name).build_v1()?;
-    let reflection_v1alpha = reflection_builder(service_name).build_v1alpha()?;
+    let reflection_v1 = reflection_builder(audit.services()).build_v1()?;
+    let reflection_v1alpha = reflection_builder(audit.services()).build_v1alpha()?;
     let routes = routes
         .add_service(health_service)
         .add_service(reflection_v1)
@@ -263,19 +263,18 @@ impl Security {
     }
 }
 
-/// Reflection that advertises this service, health, reflection and the audit trail only: grpcurl's `list` on a port
-/// shows what that port serves, though the descriptors of every contract are there to resolve types.
-fn reflection_builder(service_name: &str) -> tonic_reflection::server::Builder<'static> {
-    [
-        service_name,
+/// Reflection that advertises this service's own services (`services`, those its audit trail classifies),
+/// health, reflection, the audit trail and the jobs only: grpcurl's `list` on a port shows what that port
+/// serves, though the descriptors of every contract are there to resolve types.
+fn reflection_builder(services: &[String]) -> tonic_reflection::server::Builder<'static> {
+    let shared = [
         "grpc.health.v1.Health",
         "grpc.reflection.v1.ServerReflection",
         "grpc.reflection.v1alpha.ServerReflection",
         "motcua.audit.v1.AuditService",
         "motcua.jobs.v1.JobService",
-    ]
-    .into_iter()
-    .fold(
+    ];
+    services.iter().map(String::as_str).chain(shared).fold(
         tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(motcua_proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET),

@@ -24,6 +24,9 @@ pub trait MotcuaService {
     type Migrator: MigratorTrait;
     /// What each method of its gRPC service is recorded as in the audit trail.
     const AUDIT: audit::Classification;
+    /// Further gRPC services its routes serve beside its own (signing's witness), each with what its
+    /// methods' calls are recorded as; reflection lists them too.
+    const MORE_SERVICES: &'static [(&'static str, audit::Classification)] = &[];
 
     /// Builds the service's gRPC routes on a migrated database: seeds, caches and clients of peers are
     /// made here.
@@ -50,6 +53,9 @@ pub async fn start<S: MotcuaService>(
         S::KIND.error_domain(),
         S::AUDIT,
     )?;
+    let audit = S::MORE_SERVICES
+        .iter()
+        .try_fold(audit, |audit, (service, classification)| audit.also_of(service, classification))?;
     // Every service shows its jobs, whether or not it has any (its migrations made the table).
     let jobs = crate::jobs::server(db.clone(), config.clock.clone(), S::KIND.error_domain());
     let routes =

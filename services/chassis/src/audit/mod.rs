@@ -85,10 +85,13 @@ pub struct AuditTrail {
     shared: Arc<Shared>,
 }
 
+#[derive(Clone)]
 struct Shared {
     db: DatabaseConnection,
     clock: Clock,
     domain: &'static str,
+    /// The gRPC services whose calls it classifies: the ones the service serves.
+    services: Vec<String>,
     /// By full path, `/motcua.intake.v1.IntakeService/CreateDossier`.
     kinds: HashMap<String, Kind>,
 }
@@ -105,7 +108,22 @@ impl AuditTrail {
     ) -> Result<Self, ClassificationError> {
         check_classification(service, classification)?;
         let kinds = classification.iter().map(|(method, kind)| (format!("/{service}/{method}"), *kind)).collect();
-        Ok(Self { shared: Arc::new(Shared { db, clock, domain, kinds }) })
+        Ok(Self { shared: Arc::new(Shared { db, clock, domain, services: vec![service.to_owned()], kinds }) })
+    }
+
+    /// The trail that also records the calls of `service`, a further gRPC service on the same port
+    /// (signing's witness), by its own `classification`, checked against the contract like the first.
+    pub fn also_of(self, service: &str, classification: Classification) -> Result<Self, ClassificationError> {
+        check_classification(service, classification)?;
+        let Shared { db, clock, domain, mut services, mut kinds } = Arc::unwrap_or_clone(self.shared);
+        services.push(service.to_owned());
+        kinds.extend(classification.iter().map(|(method, kind)| (format!("/{service}/{method}"), *kind)));
+        Ok(Self { shared: Arc::new(Shared { db, clock, domain, services, kinds }) })
+    }
+
+    /// The gRPC services whose calls the trail classifies, the service's own first.
+    pub fn services(&self) -> &[String] {
+        &self.shared.services
     }
 
     /// What calls of `path` (`/package.Service/Method`) are recorded as; paths of other services
