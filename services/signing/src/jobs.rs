@@ -1,12 +1,23 @@
-//! Signing's background work: the checkpointer, which signs a checkpoint of the transparency log at
-//! least every second while there are new leaves, and stops when the service stops.
+//! Signing's background work: the checkpointer, which integrates new leaves and signs a checkpoint
+//! of the transparency log at least every second while there are new ones, and the auditor, which
+//! rehashes the stored leaves tile by tile; both stop when the service stops.
 
 use std::{sync::Arc, time::Duration};
 
-use crate::transparency::TransparencyLog;
+use crate::{
+    auditor::{self, AuditStep},
+    transparency::TransparencyLog,
+};
 
 /// How often the checkpointer looks for new leaves when no signing act of this replica woke it.
 const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(300);
+
+/// The pause between two audit steps (one level-0 tile each): light on the database, so a log of
+/// 10 million leaves is audited in about half an hour.
+const AUDIT_STEP_INTERVAL: Duration = Duration::from_millis(40);
+
+/// The pause between two passes of the auditor over the whole log.
+const AUDIT_PASS_PAUSE: Duration = Duration::from_secs(2);
 
 /// Starts the checkpointer of `log`. It holds the log weakly: when the service's handlers are dropped
 /// (the server stopped), it ends.
@@ -22,6 +33,35 @@ pub fn spawn_checkpointer(log: &Arc<TransparencyLog>) {
             // Hold no strong reference while asleep, so dropping the service stops the checkpointer.
             drop(log);
             let _ = tokio::time::timeout(CHECKPOINT_INTERVAL, woken.notified()).await;
+        }
+    });
+}
+
+/// Starts the auditor of `log`, held weakly as the checkpointer is. It logs each pass and what it
+/// found, and stops auditing once the log is inconsistent.
+pub fn spawn_auditor(log: &Arc<TransparencyLog>) {
+    let weak_log = Arc::downgrade(log);
+    tokio::spawn(async move {
+        let mut last_pass_size = None;
+        loop {
+            let Some(log) = weak_log.upgrade() else { return };
+            let pause = match auditor::audit_step(&log).await {
+                Ok(AuditStep::Checked { .. }) => AUDIT_STEP_INTERVAL,
+                Ok(AuditStep::PassComplete { passes, leaves }) => {
+                    if last_pass_size != Some(leaves) {
+                        tracing::info!(pass = passes, leaves, "the log auditor rehashed every leaf: no mismatch");
+                    }
+                    last_pass_size = Some(leaves);
+                    AUDIT_PASS_PAUSE
+                }
+                Ok(AuditStep::Inconsistent(_)) => return,
+                Err(error) => {
+                    tracing::warn!(%error, "an audit step of the log failed; retrying");
+                    AUDIT_PASS_PAUSE
+                }
+            };
+            drop(log);
+            tokio::time::sleep(pause).await;
         }
     });
 }

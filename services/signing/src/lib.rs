@@ -4,6 +4,9 @@
 //! `motcua up` or a test.
 
 pub mod api;
+pub mod auditor;
+pub mod batcher;
+pub mod cache;
 pub mod domain;
 pub mod jobs;
 pub mod keys;
@@ -11,12 +14,15 @@ pub mod migration;
 pub mod settings;
 pub mod store;
 pub mod transparency;
+pub mod witness;
 
 use std::sync::Arc;
 
 use anyhow::Context;
 use motcua_chassis::{MotcuaService, ServiceConfig, ServiceKind, feed::Feed};
-use motcua_proto::motcua::signing::v1::signing_service_server::SigningServiceServer;
+use motcua_proto::motcua::signing::v1::{
+    signing_service_server::SigningServiceServer, witness_service_server::WitnessServiceServer,
+};
 use sea_orm::DatabaseConnection;
 use tonic::service::Routes;
 
@@ -34,9 +40,12 @@ impl MotcuaService for Signing {
     const VARIABLES: &'static [motcua_chassis::config::Variable] = settings::VARIABLES;
     type Migrator = migration::Migrator;
     const AUDIT: motcua_chassis::audit::Classification = api::audit::AUDIT;
+    const MORE_SERVICES: &'static [(&'static str, motcua_chassis::audit::Classification)] =
+        &[(witness::SERVICE_NAME, witness::api::AUDIT)];
 
     async fn routes(config: &ServiceConfig, db: DatabaseConnection) -> anyhow::Result<Routes> {
         let settings = SigningSettings::from_config(config);
+        settings.witnessing.check()?;
         if settings.development_secret {
             tracing::warn!(
                 variable = settings::ENV_SIGNING_KEY_ENCRYPTION_SECRET,
@@ -51,6 +60,11 @@ impl MotcuaService for Signing {
                 .context("opening the transparency log")?,
         );
         jobs::spawn_checkpointer(&log);
+        jobs::spawn_auditor(&log);
+        let witness = witness::Witness::open(db.clone(), &settings.witnessing, &encryption, config.clock.clone())
+            .await
+            .context("opening the witness")?;
+        witness::collector::spawn(config, &settings.witnessing, db.clone(), &log)?;
         let token = match &settings.pkcs11 {
             Some(pkcs11) => {
                 let pkcs11 = pkcs11.clone();
@@ -65,8 +79,12 @@ impl MotcuaService for Signing {
             None => None,
         };
         let feed = Feed::start(db.clone()).await.context("starting the event feed")?;
-        let api = api::SigningApi::new(db, KeyRing::new(encryption, token), feed, log, settings, config.clock.clone());
+        let batch = settings::batch_limits(config)?;
+        let api =
+            api::SigningApi::new(db, KeyRing::new(encryption, token), feed, log, settings, config.clock.clone(), batch);
         let server = SigningServiceServer::new(api).max_decoding_message_size(config.max_message_bytes);
-        Ok(Routes::new(server))
+        let witness = WitnessServiceServer::new(witness::api::WitnessApi::new(Arc::new(witness)))
+            .max_decoding_message_size(config.max_message_bytes);
+        Ok(Routes::new(server).add_service(witness))
     }
 }

@@ -37,6 +37,42 @@ motcua_chassis::variables! {
             secret: true,
             description: "signing: user PIN of the PKCS#11 token",
         },
+        ENV_SIGNING_LOG_BATCH {
+            name: "MOTCUA_SIGNING_LOG_BATCH",
+            default: "256",
+            secret: false,
+            description: "signing: at most this many signing acts share one transaction and one take of the log's head (1 to 1000)",
+        },
+        ENV_SIGNING_LOG_BATCH_WAIT_MS {
+            name: "MOTCUA_SIGNING_LOG_BATCH_WAIT_MS",
+            default: "0",
+            secret: false,
+            description: "signing: how long a batch of signing acts waits for more after its first, in ms (0 to 1000)",
+        },
+        ENV_SIGNING_WITNESS_NAME {
+            name: "MOTCUA_SIGNING_WITNESS_NAME",
+            default: "motcua.example/signing-witness",
+            secret: false,
+            description: "signing: key name of this deployment's witness, in its cosignature lines",
+        },
+        ENV_SIGNING_WITNESSED_LOGS {
+            name: "MOTCUA_SIGNING_WITNESSED_LOGS",
+            default: "",
+            secret: false,
+            description: "signing: logs this deployment witnesses, comma-separated verifier keys (origin+id+key)",
+        },
+        ENV_SIGNING_WITNESSES {
+            name: "MOTCUA_SIGNING_WITNESSES",
+            default: "",
+            secret: false,
+            description: "signing: witnesses of this log, comma-separated <witness verifier key>@<URL>",
+        },
+        ENV_SIGNING_WITNESS_QUORUM {
+            name: "MOTCUA_SIGNING_WITNESS_QUORUM",
+            default: "0",
+            secret: false,
+            description: "signing: cosignatures a checkpoint needs to be served (k of the n witnesses); 0 serves it unwitnessed",
+        },
     ];
 }
 
@@ -53,6 +89,8 @@ pub struct SigningSettings {
     pub organization: String,
     /// The PKCS#11 token new ECDSA keys are made in, when configured.
     pub pkcs11: Option<Pkcs11Settings>,
+    /// The witness this deployment runs, and the witnesses of its own log.
+    pub witnessing: crate::witness::Settings,
 }
 
 /// Where the PKCS#11 token is.
@@ -99,6 +137,23 @@ impl SigningSettings {
                 token_label: config.variable_or_default(VARIABLES, ENV_SIGNING_PKCS11_TOKEN_LABEL).to_owned(),
                 pin: config.variable(ENV_SIGNING_PKCS11_PIN).unwrap_or_default().to_owned(),
             }),
+            witnessing: crate::witness::Settings::from_config(config),
         }
     }
+}
+
+/// The limits of a batch of signing acts, from [`ENV_SIGNING_LOG_BATCH`] and
+/// [`ENV_SIGNING_LOG_BATCH_WAIT_MS`]; a value out of range stops start-up.
+pub fn batch_limits(config: &ServiceConfig) -> anyhow::Result<crate::batcher::BatchLimits> {
+    let read = |variable: &str, max: u64| -> anyhow::Result<u64> {
+        let value = config.variable_or_default(VARIABLES, variable);
+        value
+            .parse::<u64>()
+            .ok()
+            .filter(|number| *number <= max)
+            .ok_or_else(|| anyhow::anyhow!("{variable} must be a whole number up to {max}, not {value:?}"))
+    };
+    let max_entries = read(ENV_SIGNING_LOG_BATCH, crate::batcher::MAX_BATCH as u64)?.max(1) as usize;
+    let max_wait = std::time::Duration::from_millis(read(ENV_SIGNING_LOG_BATCH_WAIT_MS, 1000)?);
+    Ok(crate::batcher::BatchLimits { max_entries, max_wait })
 }

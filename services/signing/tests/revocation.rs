@@ -1,6 +1,7 @@
 //! Revocation over real gRPC, on SQLite and PostgreSQL: a revoked certificate signs no more, its
 //! earlier signatures stay valid, the revocation is logged, and the issuer's signed CRL lists it
-//! (as OpenSSL reads and verifies it).
+//! (as OpenSSL reads and verifies it); a revocation that lands while an act waits in its batch
+//! refuses that act and lets the rest of the batch commit.
 
 mod common;
 
@@ -93,6 +94,55 @@ async fn a_revoked_certificate_signs_no_more_while_its_earlier_signatures_stay_v
             "lists the serial: {text}"
         );
         assert!(text.contains("Key Compromise"), "with its reason: {text}");
+        server.stop().await.expect("clean stop");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_revocation_committed_before_a_batch_takes_the_log_head_refuses_that_certificates_act_alone() {
+    on_every_database(|database| async move {
+        // Batches wait a second for more acts, so that the revocation lands while both acts wait.
+        let mut config = motcua_testkit::services::signing_config(&database);
+        config.service_variables.insert(motcua_signing::settings::ENV_SIGNING_LOG_BATCH_WAIT_MS, "1000".to_owned());
+        let server = motcua_chassis::testing::start_service_with::<motcua_signing::Signing>(config).await;
+        let mut client = common::client(server.local_addr).await;
+        let revoked_branch = deploy(&mut client, "CN01", true, pb::KeyAlgorithm::EcdsaP256).await;
+        deploy(&mut client, "CN02", false, pb::KeyAlgorithm::EcdsaP256).await;
+        let sign_as = |signer_id: &str| {
+            let (mut client, signer_id) = (client.clone(), signer_id.to_owned());
+            tokio::spawn(async move {
+                client
+                    .sign(pb::SignRequest {
+                        request_id: request_id(),
+                        signer_id,
+                        content: Some(pb::sign_request::Content::Document(b"signed in one batch".to_vec())),
+                        ..Default::default()
+                    })
+                    .await
+                    .map(|response| response.into_inner().signature.expect("signature"))
+            })
+        };
+        let (refused, kept) = (sign_as("officer-CN01"), sign_as("officer-CN02"));
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let revocation = client
+            .revoke_certificate(revoke_request(&revoked_branch.officer.name))
+            .await
+            .expect("revoked while the batch waits")
+            .into_inner()
+            .certificate
+            .and_then(|certificate| certificate.revocation)
+            .expect("its revocation");
+
+        let refused = refused.await.expect("a signer task").expect_err("the revoked certificate's act is refused");
+        assert_eq!((refused.code(), reason(&refused).as_str()), (Code::FailedPrecondition, "CERTIFICATE_NOT_ACTIVE"));
+        let kept = kept.await.expect("a signer task").expect("the other act of the batch commits");
+        assert_eq!(
+            kept.log_index,
+            revocation.log_index + 1,
+            "{}: the act follows the revocation, with no gap for the refused one",
+            database.backend
+        );
         server.stop().await.expect("clean stop");
     })
     .await;

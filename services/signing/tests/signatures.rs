@@ -1,6 +1,7 @@
 //! Signatures and seals over real gRPC, on SQLite and PostgreSQL: OpenSSL verifies what signing makes,
 //! VerifySignature says why a signature fails, a request id is idempotent, the seal follows the
-//! officer's signature and only a same-branch approver applies it.
+//! officer's signature and only a same-branch approver applies it; a chain is stored once, a signature
+//! is found by its CMS bytes, and concurrent signing acts (logged in batches) take dense log indexes.
 
 mod common;
 
@@ -280,4 +281,96 @@ async fn certificates_carry_the_key_usages_of_their_profile() {
     );
     assert_eq!(deployment.officer.issuer, "authorities/cn01");
     server.stop().await.expect("clean stop");
+}
+
+/// The one number a `SELECT COUNT(...)`-like `sql` answers, read directly from signing's database.
+async fn count(database_url: &str, sql: &str) -> i64 {
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = sea_orm::Database::connect(database_url).await.expect("signing's database answers");
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql.to_owned()))
+        .await
+        .expect("the count is read")
+        .expect("a count has a row");
+    row.try_get_by_index::<i64>(0).expect("a whole number")
+}
+
+#[tokio::test]
+async fn two_signatures_store_their_chain_once_and_verify_signature_finds_a_signature_by_its_cms() {
+    on_every_database(|database| async move {
+        let server = start(&database).await;
+        let mut client = common::client(server.local_addr).await;
+        deploy(&mut client, "CN01", true, pb::KeyAlgorithm::EcdsaP256).await;
+        let first = sign(&mut client, "officer-CN01", b"first document").await;
+        let second = sign(&mut client, "officer-CN01", b"second document").await;
+
+        assert!(first.chain_pem.contains("BEGIN CERTIFICATE") && first.chain_pem == second.chain_pem);
+        assert_eq!(count(&database.url, "SELECT COUNT(*) FROM certificate_chains").await, 1, "{}", database.backend);
+        assert_eq!(count(&database.url, "SELECT COUNT(DISTINCT chain_sha256) FROM signatures").await, 1);
+        let fetched = client
+            .get_signature(pb::GetSignatureRequest { name: second.name.clone() })
+            .await
+            .expect("the record")
+            .into_inner();
+        assert_eq!(fetched.chain_pem, first.chain_pem, "a record answers its chain from the shared row");
+
+        let verified = client
+            .verify_signature(pb::VerifySignatureRequest {
+                signature_source: Some(pb::verify_signature_request::SignatureSource::CmsDer(second.cms_der.clone())),
+                content: Some(pb::verify_signature_request::Content::Document(b"second document".to_vec())),
+            })
+            .await
+            .expect("answered")
+            .into_inner();
+        assert!(verified.valid && verified.logged, "{}: {verified:?}", database.backend);
+        assert_eq!((verified.signature.as_str(), verified.log_index), (second.name.as_str(), second.log_index));
+        server.stop().await.expect("clean stop");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_signs_take_dense_log_indexes_and_each_act_commits_all_its_rows() {
+    on_every_database(|database| async move {
+        const TASKS: usize = 16;
+        const PER_TASK: usize = 10;
+        let server = start(&database).await;
+        let mut client = common::client(server.local_addr).await;
+        deploy(&mut client, "CN01", true, pb::KeyAlgorithm::EcdsaP256).await;
+        let handles: Vec<_> = (0..TASKS)
+            .map(|task| {
+                let mut client = client.clone();
+                tokio::spawn(async move {
+                    let mut signed = Vec::new();
+                    for number in 0..PER_TASK {
+                        let document = format!("task {task}, document {number}");
+                        signed.push(sign(&mut client, "officer-CN01", document.as_bytes()).await);
+                    }
+                    signed
+                })
+            })
+            .collect();
+        let mut signatures = Vec::new();
+        for handle in handles {
+            signatures.extend(handle.await.expect("a signer task"));
+        }
+        let mut indexes: Vec<i64> = signatures.iter().map(|signature| signature.log_index).collect();
+        indexes.sort_unstable();
+        indexes.dedup();
+        assert_eq!(indexes.len(), TASKS * PER_TASK, "{}: every act has its own index", database.backend);
+
+        let url = &database.url;
+        let tree_size = count(url, "SELECT tree_size FROM log_head").await;
+        assert_eq!(count(url, "SELECT COUNT(*) FROM log_leaves").await, tree_size, "one leaf per index");
+        assert_eq!(count(url, "SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM log_leaves").await, tree_size, "no gap");
+        assert_eq!(count(url, "SELECT COUNT(*) FROM signatures").await, (TASKS * PER_TASK) as i64);
+        let joined = "SELECT COUNT(*) FROM signatures s JOIN log_leaves l ON l.leaf_index = s.log_index";
+        assert_eq!(count(url, joined).await, (TASKS * PER_TASK) as i64, "each record's leaf is stored");
+        let events = "SELECT COUNT(*) FROM events WHERE event_type = 'document_signed'";
+        assert_eq!(count(url, events).await, (TASKS * PER_TASK) as i64, "each act's event");
+        let answered = "SELECT COUNT(*) FROM request_log WHERE rpc = 'Sign' AND LENGTH(response) > 0";
+        assert_eq!(count(url, answered).await, (TASKS * PER_TASK) as i64, "each act's recorded response");
+        server.stop().await.expect("clean stop");
+    })
+    .await;
 }

@@ -245,3 +245,88 @@ async fn a_signed_leaf_is_in_a_checkpoint_within_one_second_of_the_sign_response
     })
     .await;
 }
+
+/// Runs `sql` (with `?` placeholders) on `database`, as someone with database access would.
+async fn edit_database(url: &str, sql: &str, values: Vec<sea_orm::Value>) {
+    let db = Database::connect(url).await.expect("database");
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DbBackend::Sqlite => sql.to_owned(),
+        _ => (1..=values.len()).fold(sql.to_owned(), |sql, number| sql.replacen('?', &format!("${number}"), 1)),
+    };
+    db.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await.expect("edited");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_leaf_changed_in_a_full_tile_is_found_by_the_auditor_with_no_new_signature() {
+    on_every_database(|database| async move {
+        let server = start(&database).await;
+        let mut client = common::client(server.local_addr).await;
+        deploy(&mut client, "CN01", true, pb::KeyAlgorithm::EcdsaP256).await;
+        sign_digests(&client, 300, 8).await;
+        checkpoint_of_at_least(&mut client, 300).await;
+
+        // Leaf 5 sits in the full level-0 tile, which integration never reads again: only the
+        // auditor's rehash of the stored leaves can see it changed.
+        let forged = b"motcua-signing-log/v1\nsignature\n-\n-\n00\n2025-01-01T00:00:00.000000Z\n".to_vec();
+        edit_database(&database.url, "UPDATE log_leaves SET leaf_data = ? WHERE leaf_index = 5", vec![forged.into()])
+            .await;
+
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        let refused = loop {
+            if let Err(status) = client.get_checkpoint(pb::GetCheckpointRequest {}).await {
+                break status;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{}: the auditor finds leaf 5 within 20 s",
+                database.backend
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        assert_eq!((refused.code(), reason(&refused).as_str()), (Code::FailedPrecondition, "LOG_INCONSISTENT"));
+        assert!(refused.message().contains("leaf 5"), "{}: {}", database.backend, refused.message());
+        server.stop().await.expect("clean stop");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_log_without_tiles_gets_them_built_from_its_leaves_and_stays_consistent_with_its_checkpoints() {
+    on_every_database(|database| async move {
+        let server = start(&database).await;
+        let mut client = common::client(server.local_addr).await;
+        deploy(&mut client, "CN01", true, pb::KeyAlgorithm::EcdsaP256).await;
+        sign_digests(&client, 300, 8).await;
+        let before = checkpoint_of_at_least(&mut client, 300).await;
+        server.stop().await.expect("clean stop");
+
+        // As a log from before tiles were stored: leaves and checkpoints, no tiles.
+        edit_database(&database.url, "DELETE FROM log_tiles", vec![]).await;
+        edit_database(&database.url, "UPDATE log_integration SET integrated_size = 0", vec![]).await;
+
+        let server = start(&database).await;
+        let mut client = common::client(server.local_addr).await;
+        sign_digests(&client, 1, 1).await;
+        let after = checkpoint_of_at_least(&mut client, before.tree_size + 1).await;
+        let (_, size, root) = verifier::open_checkpoint(&after.checkpoint, &after.verifier_key);
+        let (_, first, first_root) = verifier::open_checkpoint(&before.checkpoint, &before.verifier_key);
+        let proof = client
+            .get_consistency_proof(pb::GetConsistencyProofRequest { first_size: first as i64, second_size: 0 })
+            .await
+            .expect("consistency proof")
+            .into_inner();
+        let hashes: Vec<Hash> = proof.hashes.iter().map(|hash| hash.as_slice().try_into().expect("32 bytes")).collect();
+        assert!(
+            verifier::verify_consistency(first, size, &first_root, &root, &hashes),
+            "{}: the rebuilt log extends the checkpoint signed before",
+            database.backend
+        );
+        let bundle = common::tile(&mut client, "tile/entries/000".to_owned()).await;
+        let level_zero = common::tile(&mut client, "tile/0/000".to_owned()).await;
+        let rehashed: Vec<u8> = verifier::entries(&bundle).iter().flat_map(|entry| verifier::leaf(entry)).collect();
+        assert_eq!(level_zero, rehashed, "{}: the rebuilt tile holds the leaves' hashes", database.backend);
+        server.stop().await.expect("clean stop");
+    })
+    .await;
+}

@@ -93,8 +93,8 @@ pub(crate) fn authority_to_proto(row: &authority::Model, certificate: &certifica
     }
 }
 
-/// A signature record; listings leave out the CMS bytes.
-pub(crate) fn signature_to_proto(row: &signature::Model, with_cms: bool) -> pb::Signature {
+/// A signature record with its chain in PEM; listings leave out the CMS bytes.
+pub(crate) fn signature_to_proto(row: &signature::Model, chain_pem: &str, with_cms: bool) -> pb::Signature {
     pb::Signature {
         name: signature_name(&row.signature_id),
         kind: i32::from(row.kind),
@@ -102,7 +102,7 @@ pub(crate) fn signature_to_proto(row: &signature::Model, with_cms: bool) -> pb::
         document_sha256: row.document_sha256.clone(),
         cms_der: if with_cms { row.cms_der.clone() } else { Vec::new() },
         certificate: certificate_name(&row.certificate_id),
-        chain_pem: row.chain_pem.clone(),
+        chain_pem: chain_pem.to_owned(),
         signer_id: row.signer_id.clone(),
         signer_name: row.signer_name.clone(),
         signer_role: i32::from(row.signer_role),

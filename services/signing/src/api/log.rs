@@ -8,10 +8,10 @@ use super::{State, db_status, records::SIGNATURE_TYPE, status, validate::parse_n
 use crate::{
     domain::{
         log_entry::{EntryKind, LogEntry},
-        merkle,
-        tiles::{self, TilePath},
+        tiles::TilePath,
     },
     store::{entities::checkpoint, log, signatures},
+    witness,
 };
 
 fn not_checkpointed(subject: String, description: &str) -> Status {
@@ -40,14 +40,25 @@ async fn latest(state: &State) -> Result<checkpoint::Model, Status> {
         .ok_or_else(|| not_checkpointed("checkpoint".to_owned(), "no checkpoint yet; retry within a second"))
 }
 
+/// The checkpoint published: the latest with the cosignatures of at least the configured quorum of
+/// witnesses, its note carrying their cosignature lines (with a quorum of 0, the latest one).
 pub(super) async fn checkpoint(state: &State) -> Result<pb::GetCheckpointResponse, Status> {
     let latest = latest(state).await?;
+    let witnessing = &state.settings.witnessing;
+    let (published, note) = match witness::published(&state.db, witnessing).await.map_err(db_status)? {
+        Some(published) => published,
+        None if witnessing.quorum == 0 => (latest.clone(), latest.note),
+        None => {
+            let description = format!("no checkpoint has the cosignatures of {} witnesses yet", witnessing.quorum);
+            return Err(not_checkpointed("checkpoint".to_owned(), &description));
+        }
+    };
     Ok(pb::GetCheckpointResponse {
-        checkpoint: latest.note,
+        checkpoint: note,
         origin: state.log.origin().to_owned(),
-        tree_size: latest.tree_size,
-        root_hash: latest.root_hash,
-        issue_time: Some(timestamps::to_proto(latest.issued_at)),
+        tree_size: published.tree_size,
+        root_hash: published.root_hash,
+        issue_time: Some(timestamps::to_proto(published.issued_at)),
         verifier_key: state.log.verifier_key(),
     })
 }
@@ -161,23 +172,7 @@ pub(super) async fn tile(state: &State, request: pb::GetTileRequest) -> Result<p
     let path = TilePath::parse(&request.path)
         .ok_or_else(|| status(ApiError::invalid("INVALID_TILE_PATH", "path", "not a C2SP tlog-tiles path")))?;
     let tree_size = latest(state).await?.tree_size;
-    let beyond = || status(ApiError::not_found("motcua.signing.v1.Tile", request.path.clone()));
-    let (first_leaf, leaf_count) = path.leaf_range().ok_or_else(beyond)?;
-    let end = first_leaf.checked_add(leaf_count).ok_or_else(beyond)?;
-    if end > tree_size as u64 {
-        return Err(beyond());
-    }
-    let (first, end) = (first_leaf as i64, end as i64);
-    let data = match path.level {
-        None => {
-            let leaves = log::leaves(&state.db, first, end).await.map_err(db_status)?;
-            tiles::entry_bundle(leaves.iter().map(|(_, data)| data.as_slice()))
-        }
-        Some(_) => {
-            let per_hash = path.leaves_per_hash().ok_or_else(beyond)? as usize;
-            let hashes = log::leaf_hashes(&state.db, first, end).await.map_err(db_status)?;
-            hashes.chunks(per_hash).flat_map(merkle::root).collect()
-        }
-    };
+    let data = state.log.tile(&path, tree_size as u64).await.map_err(db_status)?;
+    let data = data.ok_or_else(|| status(ApiError::not_found("motcua.signing.v1.Tile", request.path.clone())))?;
     Ok(pb::GetTileResponse { data })
 }

@@ -23,7 +23,13 @@ use tonic::{Request, Response, Status, codegen::BoxStream};
 
 use motcua_chassis::clock::Clock;
 
-use crate::{keys::KeyRing, settings::SigningSettings, transparency::TransparencyLog};
+use crate::{
+    batcher::{BatchLimits, Batcher},
+    cache::ChainCache,
+    keys::KeyRing,
+    settings::SigningSettings,
+    transparency::TransparencyLog,
+};
 
 /// The signing service's handlers, over its database, its keys, its feed and its log.
 #[derive(Clone)]
@@ -40,10 +46,14 @@ pub(crate) struct State {
     pub settings: SigningSettings,
     /// The time every handler reads.
     pub clock: Clock,
+    /// The certificates' chains, kept in memory.
+    pub chains: ChainCache,
+    /// The batches signing acts are logged in.
+    pub batcher: Batcher,
 }
 
 impl SigningApi {
-    /// Handlers over a migrated `db`.
+    /// Handlers over a migrated `db`, logging signing acts in batches within `batch`.
     pub fn new(
         db: DatabaseConnection,
         keys: KeyRing,
@@ -51,8 +61,10 @@ impl SigningApi {
         log: Arc<TransparencyLog>,
         settings: SigningSettings,
         clock: Clock,
+        batch: BatchLimits,
     ) -> Self {
-        Self { state: Arc::new(State { db, keys, feed, log, settings, clock }) }
+        let batcher = Batcher::new(db.clone(), feed.clone(), log.clone(), clock.clone(), batch);
+        Self { state: Arc::new(State { db, keys, feed, log, settings, clock, chains: ChainCache::default(), batcher }) }
     }
 }
 

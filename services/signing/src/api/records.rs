@@ -20,7 +20,7 @@ use crate::{
         certificates::{self, OID_COMMON_NAME, OID_ORGANIZATIONAL_UNIT, SubjectKind},
         cms,
         roles::{self, SignerRole},
-        verification::{self, HeldCertificate},
+        verification::{self, Failure, HeldCertificate},
     },
     store::{pki, signatures},
 };
@@ -34,7 +34,9 @@ pub(super) async fn get(state: &State, request: pb::GetSignatureRequest) -> Resu
         .await
         .map_err(db_status)?
         .ok_or_else(|| status(ApiError::not_found(SIGNATURE_TYPE, request.name.clone())))?;
-    Ok(signature_to_proto(&record, true))
+    let chains = state.chains.chains_pem(&state.db, [record.chain_sha256.clone()]).await.map_err(db_status)?;
+    let chain_pem = chains.get(&record.chain_sha256).map_or("", |pem| pem);
+    Ok(signature_to_proto(&record, chain_pem, true))
 }
 
 pub(super) async fn list(
@@ -98,8 +100,13 @@ pub(super) async fn list(
     } else {
         String::new()
     };
+    let chains =
+        state.chains.chains_pem(&state.db, rows.iter().map(|row| row.chain_sha256.clone())).await.map_err(db_status)?;
     Ok(pb::ListSignaturesResponse {
-        signatures: rows.iter().map(|row| signature_to_proto(row, false)).collect(),
+        signatures: rows
+            .iter()
+            .map(|row| signature_to_proto(row, chains.get(&row.chain_sha256).map_or("", |pem| pem), false))
+            .collect(),
         next_page_token,
     })
 }
@@ -162,10 +169,11 @@ pub(super) async fn verify(
         let der = der::Encode::to_der(certificate).ok()?;
         revocations.get(&certificates::fingerprint(&der)).map(|time| SystemTime::from(*time))
     });
+    // A record of these CMS bytes, made with this signer's certificate over this document.
     let record = match &signer_row {
-        Some(row) => signatures::find_by_cms(&state.db, &row.certificate_id, &document_sha256, &cms_der)
-            .await
-            .map_err(db_status)?,
+        Some(row) => signatures::find_by_cms(&state.db, &cms_der).await.map_err(db_status)?.filter(|record| {
+            record.certificate_id == row.certificate_id && record.document_sha256 == document_sha256.as_slice()
+        }),
         None => None,
     };
     let subject_kind = signer_row.as_ref().and_then(|row| SubjectKind::from_code(i32::from(row.subject_kind)));
@@ -201,7 +209,7 @@ pub(super) async fn verify(
     let now = state.clock.now();
     Ok(pb::VerifySignatureResponse {
         valid: outcome.failure.is_none(),
-        failure: outcome.failure.map_or(0, |failure| failure as i32),
+        failure: outcome.failure.map_or(0, Failure::code),
         kind: kind as i32,
         signer_name,
         signer_role,

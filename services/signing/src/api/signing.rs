@@ -1,6 +1,8 @@
 //! Sign and Seal: an officer's CMS signature over a document, and the branch leader's approval that
 //! applies the branch seal after it; each a record, an event and a leaf of the transparency log,
-//! committed together.
+//! committed together in a batch of acts (see [`crate::batcher`]). Everything an act can do before
+//! it is logged (validation, its certificate and chain, the CMS and its key operation) it does here,
+//! outside any lock.
 
 use std::time::SystemTime;
 
@@ -8,21 +10,19 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use motcua_chassis::{ApiError, clock::Clock, idempotency::RequestKey, identity::Caller, timestamps};
 use motcua_proto::motcua::signing::v1::{self as pb, seal_request, sign_request, signing_event::Payload};
 use prost::Message;
-use sea_orm::DatabaseTransaction;
 use sha2::{Digest, Sha256};
 use tonic::Status;
-use x509_cert::Certificate;
 
 use super::{
-    Begun, State, begin_claimed,
+    State,
     certificates::parse_certificate_name,
     convert::{certificate_name, signature_name, signature_to_proto},
-    db_status, finish_claimed, internal,
-    issuing::{self, Signer},
-    status,
+    db_status, internal, issuing, status,
     validate::{MAX_SUBJECT, Violations, parse_name},
 };
 use crate::{
+    batcher::{Act, Effects},
+    cache::CachedChain,
     domain::{
         certificates::SubjectKind,
         cms,
@@ -31,7 +31,7 @@ use crate::{
     },
     store::{
         entities::{certificate, signature},
-        log, pki, signatures,
+        pki, signatures,
     },
 };
 
@@ -73,44 +73,42 @@ async fn active_certificate(
     }))
 }
 
-/// The CMS signature over `document_sha256` by `signer`, with the chain it carries.
+/// The CMS signature over `document_sha256` with the key of `row`, carrying its cached `chain`.
 fn cms_signature(
-    signer: &Signer,
-    chain: &[certificate::Model],
+    state: &State,
+    row: &certificate::Model,
+    chain: &CachedChain,
     document_sha256: &[u8; 32],
     sign_time: DateTime<Utc>,
 ) -> Result<Vec<u8>, Status> {
+    let key = state.keys.key_of(row).map_err(internal)?.ok_or_else(|| {
+        not_active(certificate_name(&row.certificate_id), "signing holds no key for this certificate")
+    })?;
     let attributes =
-        cms::signed_attributes(document_sha256, SystemTime::from(sign_time), &signer.certificate).map_err(internal)?;
-    let signature = signer.key.sign(&cms::to_be_signed(&attributes).map_err(internal)?).map_err(internal)?;
-    let mut carried = Vec::with_capacity(chain.len());
-    for row in chain {
-        carried.push(<Certificate as der::Decode>::from_der(&row.certificate_der).map_err(internal)?);
-    }
+        cms::signed_attributes(document_sha256, SystemTime::from(sign_time), &chain.certificate).map_err(internal)?;
+    let signature = key.sign(&cms::to_be_signed(&attributes).map_err(internal)?).map_err(internal)?;
     cms::assemble(
-        &signer.certificate,
-        &carried,
+        &chain.certificate,
+        &chain.carried,
         attributes,
-        signer.key.algorithm().signature_algorithm().map_err(internal)?,
+        key.algorithm().signature_algorithm().map_err(internal)?,
         &signature,
     )
     .map_err(internal)
 }
 
-/// Appends the act's leaf, then checks inside the same transaction that the certificate was not
-/// revoked meanwhile: a revocation also appends a leaf, so whichever takes the log's head first is
-/// first, and a signature never follows its certificate's revocation in the log.
-async fn append_after_revocation_check(
-    transaction: &DatabaseTransaction,
-    entry: &LogEntry,
-    certificate_id: &str,
-) -> Result<i64, Status> {
-    let log_index = log::append_leaf(transaction, entry.to_leaf_data()).await.map_err(db_status)?;
-    let current = pki::certificate(transaction, certificate_id).await.map_err(db_status)?;
-    if current.is_none_or(|row| row.revoked_at.is_some()) {
-        return Err(not_active(certificate_name(certificate_id), "the certificate was revoked"));
-    }
-    Ok(log_index)
+/// The refusal of an act whose certificate was revoked before the act could be logged: a revocation
+/// also appends a leaf, so whichever takes the log's head first is first, and a signature never
+/// follows its certificate's revocation in the log.
+fn revoked(certificate_id: &str, description: &str) -> (String, Status) {
+    (certificate_id.to_owned(), not_active(certificate_name(certificate_id), description))
+}
+
+/// Logs `act` in the replica's batch and decodes its response (or the response of an earlier call
+/// with the same request id).
+async fn logged<R: Message + Default>(state: &State, act: Act) -> Result<R, Status> {
+    let response = state.batcher.submit(act).await?;
+    R::decode(response.as_slice()).map_err(internal)
 }
 
 /// The caller the chassis's guard established; every guarded request has one.
@@ -152,13 +150,9 @@ pub(super) async fn sign(state: &State, caller: &Caller, request: pb::SignReques
         })?;
     // A caller limited to some branches signs with their certificates only.
     caller.check_branch(&row.branch_code).map_err(status)?;
-    let chain = pki::chain(&state.db, row.clone()).await.map_err(db_status)?;
-    let signer = issuing::open_signer(state, row.clone())?.ok_or_else(|| {
-        not_active(certificate_name(&row.certificate_id), "signing holds no key for this certificate")
-    })?;
-    let crl_number = crl_number_of(state, &row).await?;
+    let chain = state.chains.chain_of(&state.db, &row).await.map_err(db_status)?;
     let sign_time = signing_time(&state.clock);
-    let cms_der = cms_signature(&signer, &chain, &document_sha256, sign_time)?;
+    let cms_der = cms_signature(state, &row, &chain, &document_sha256, sign_time)?;
     let entry = LogEntry {
         kind: EntryKind::Signature,
         document_sha256: Some(document_sha256),
@@ -166,20 +160,15 @@ pub(super) async fn sign(state: &State, caller: &Caller, request: pb::SignReques
         certificate_sha256: certificate_hash(&row)?,
         time: sign_time,
     };
-
-    let transaction = match begin_claimed(state, &key).await? {
-        Begun::Replayed(response) => return Ok(response),
-        Begun::Fresh(transaction) => transaction,
-    };
-    let log_index = append_after_revocation_check(&transaction, &entry, &row.certificate_id).await?;
     let record = signature::Model {
         signature_id: uuid::Uuid::new_v4().to_string(),
         kind: KIND_PERSONAL,
         subject: request.subject.clone(),
         document_sha256: document_sha256.to_vec(),
+        cms_sha256: Sha256::digest(&cms_der).to_vec(),
         cms_der,
         certificate_id: row.certificate_id.clone(),
-        chain_pem: chain_pem(&chain),
+        chain_sha256: chain.chain_sha256.to_vec(),
         signer_id: signer_id.clone(),
         signer_name: row.display_name.clone(),
         signer_role: SignerRole::Officer as i16,
@@ -189,42 +178,34 @@ pub(super) async fn sign(state: &State, caller: &Caller, request: pb::SignReques
         officer_signature_id: None,
         sign_time,
         check_state: pb::CertificateState::Active as i16,
-        check_crl_number: crl_number,
+        check_crl_number: 0,
         check_time: super::now(&state.clock),
-        log_index,
+        log_index: 0,
     };
-    signatures::insert(&transaction, record.clone()).await.map_err(db_status)?;
-    let response = pb::SignResponse { signature: Some(signature_to_proto(&record, true)) };
-    let event = Payload::DocumentSigned(pb::DocumentSigned {
-        signature: signature_name(&record.signature_id),
-        subject: record.subject.clone(),
-        certificate: certificate_name(&record.certificate_id),
-        branch_code: record.branch_code.clone(),
-        key_algorithm: i32::from(row.key_algorithm),
-        sign_time: Some(timestamps::to_proto(sign_time)),
-        log_index,
-    });
-    finish_claimed(
-        state,
-        transaction,
-        &key,
-        &response,
-        (signature_name(&record.signature_id), "document_signed", event),
-    )
-    .await?;
-    state.log.wake();
-    Ok(response)
-}
-
-/// The number of the issuing authority's current CRL: the revocation check made at signing time.
-async fn crl_number_of(state: &State, row: &certificate::Model) -> Result<i64, Status> {
-    let Some(issuer) = &row.issuer_authority_id else { return Ok(0) };
-    Ok(pki::authority(&state.db, issuer).await.map_err(db_status)?.map_or(0, |authority| authority.crl_number))
-}
-
-/// The PEM of a chain read before the transaction, so the log's head is held for less time.
-fn chain_pem(chain: &[certificate::Model]) -> String {
-    crate::domain::certificates::chain_pem(&chain.iter().map(|row| row.certificate_der.clone()).collect::<Vec<_>>())
+    let (chain_pem, key_algorithm) = (chain.chain_pem.clone(), i32::from(row.key_algorithm));
+    let effects = move |record: &signature::Model| Effects {
+        response: pb::SignResponse { signature: Some(signature_to_proto(record, &chain_pem, true)) }.encode_to_vec(),
+        subject: signature_name(&record.signature_id),
+        event_type: "document_signed",
+        payload: Payload::DocumentSigned(pb::DocumentSigned {
+            signature: signature_name(&record.signature_id),
+            subject: record.subject.clone(),
+            certificate: certificate_name(&record.certificate_id),
+            branch_code: record.branch_code.clone(),
+            key_algorithm,
+            sign_time: Some(timestamps::to_proto(record.sign_time)),
+            log_index: record.log_index,
+        }),
+    };
+    let act = Act {
+        key,
+        leaf_data: entry.to_leaf_data(),
+        unrevoked: vec![revoked(&row.certificate_id, "the certificate was revoked")],
+        crl_authority: row.issuer_authority_id.clone(),
+        record,
+        effects: Box::new(effects),
+    };
+    logged(state, act).await
 }
 
 fn certificate_hash(row: &certificate::Model) -> Result<[u8; 32], Status> {
@@ -298,12 +279,9 @@ pub(super) async fn seal(state: &State, caller: &Caller, request: pb::SealReques
     let seal_row = active_certificate(state, &branch_code, SubjectKind::Organisation, None, None)
         .await?
         .ok_or_else(|| not_active(format!("branches/{branch_code}"), "the branch has no active seal certificate"))?;
-    let chain = pki::chain(&state.db, seal_row.clone()).await.map_err(db_status)?;
-    let signer = issuing::open_signer(state, seal_row.clone())?
-        .ok_or_else(|| not_active(certificate_name(&seal_row.certificate_id), "signing holds no key for the seal"))?;
-    let crl_number = crl_number_of(state, &seal_row).await?;
+    let chain = state.chains.chain_of(&state.db, &seal_row).await.map_err(db_status)?;
     let sign_time = signing_time(&state.clock);
-    let cms_der = cms_signature(&signer, &chain, &document_sha256, sign_time)?;
+    let cms_der = cms_signature(state, &seal_row, &chain, &document_sha256, sign_time)?;
     let entry = LogEntry {
         kind: EntryKind::Seal,
         document_sha256: Some(document_sha256),
@@ -312,27 +290,15 @@ pub(super) async fn seal(state: &State, caller: &Caller, request: pb::SealReques
         time: sign_time,
     };
 
-    let transaction = match begin_claimed(state, &key).await? {
-        Begun::Replayed(response) => return Ok(response),
-        Begun::Fresh(transaction) => transaction,
-    };
-    let log_index = append_after_revocation_check(&transaction, &entry, &seal_row.certificate_id).await?;
-    // The approver's own certificate must still be unrevoked too.
-    if pki::certificate(&transaction, &approver.certificate_id)
-        .await
-        .map_err(db_status)?
-        .is_none_or(|row| row.revoked_at.is_some())
-    {
-        return Err(not_active(certificate_name(&approver.certificate_id), "the approver's certificate was revoked"));
-    }
     let record = signature::Model {
         signature_id: uuid::Uuid::new_v4().to_string(),
         kind: KIND_SEAL,
         subject: officer_signature.subject.clone(),
         document_sha256: document_sha256.to_vec(),
+        cms_sha256: Sha256::digest(&cms_der).to_vec(),
         cms_der,
         certificate_id: seal_row.certificate_id.clone(),
-        chain_pem: chain_pem(&chain),
+        chain_sha256: chain.chain_sha256.to_vec(),
         signer_id: branch_code.clone(),
         signer_name: seal_row.display_name.clone(),
         signer_role: SignerRole::Approver as i16,
@@ -342,29 +308,36 @@ pub(super) async fn seal(state: &State, caller: &Caller, request: pb::SealReques
         officer_signature_id: Some(officer_signature.signature_id.clone()),
         sign_time,
         check_state: pb::CertificateState::Active as i16,
-        check_crl_number: crl_number,
+        check_crl_number: 0,
         check_time: super::now(&state.clock),
-        log_index,
+        log_index: 0,
     };
-    signatures::insert(&transaction, record.clone()).await.map_err(db_status)?;
-    let response = pb::SealResponse { seal: Some(signature_to_proto(&record, true)) };
-    let event = Payload::DocumentSealed(pb::DocumentSealed {
-        signature: signature_name(&record.signature_id),
-        officer_signature: signature_name(&officer_signature.signature_id),
-        subject: record.subject.clone(),
-        certificate: certificate_name(&record.certificate_id),
-        branch_code,
-        sign_time: Some(timestamps::to_proto(sign_time)),
-        log_index,
-    });
-    finish_claimed(
-        state,
-        transaction,
-        &key,
-        &response,
-        (signature_name(&record.signature_id), "document_sealed", event),
-    )
-    .await?;
-    state.log.wake();
-    Ok(response)
+    let chain_pem = chain.chain_pem.clone();
+    let effects = move |record: &signature::Model| Effects {
+        response: pb::SealResponse { seal: Some(signature_to_proto(record, &chain_pem, true)) }.encode_to_vec(),
+        subject: signature_name(&record.signature_id),
+        event_type: "document_sealed",
+        payload: Payload::DocumentSealed(pb::DocumentSealed {
+            signature: signature_name(&record.signature_id),
+            officer_signature: record.officer_signature_id.as_deref().map(signature_name).unwrap_or_default(),
+            subject: record.subject.clone(),
+            certificate: certificate_name(&record.certificate_id),
+            branch_code: record.branch_code.clone(),
+            sign_time: Some(timestamps::to_proto(record.sign_time)),
+            log_index: record.log_index,
+        }),
+    };
+    let act = Act {
+        key,
+        leaf_data: entry.to_leaf_data(),
+        // The approver's own certificate must still be unrevoked too.
+        unrevoked: vec![
+            revoked(&seal_row.certificate_id, "the certificate was revoked"),
+            revoked(&approver.certificate_id, "the approver's certificate was revoked"),
+        ],
+        crl_authority: seal_row.issuer_authority_id.clone(),
+        record,
+        effects: Box::new(effects),
+    };
+    logged(state, act).await
 }

@@ -3,6 +3,9 @@
 mod m20261125_000001_signing;
 mod m20261202_000002_audit_trail;
 mod m20261209_000003_jobs;
+mod m20261210_000004_log_tiles;
+mod m20261210_000005_chains;
+mod m20261210_000006_witness;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -16,6 +19,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_signing::Migration),
             Box::new(m20261202_000002_audit_trail::Migration),
             Box::new(m20261209_000003_jobs::Migration),
+            Box::new(m20261210_000004_log_tiles::Migration),
+            Box::new(m20261210_000005_chains::Migration),
+            Box::new(m20261210_000006_witness::Migration),
         ]
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod entities;
 pub mod log;
+pub mod log_batch;
 pub mod pki;
 pub mod signatures;
 

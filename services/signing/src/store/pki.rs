@@ -4,10 +4,10 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, sea_query::OnConflict,
 };
 
-use super::entities::{authority, certificate, crl};
+use super::entities::{authority, certificate, certificate_chain, crl};
 
 /// Stores a new certificate.
 pub async fn insert_certificate(connection: &impl ConnectionTrait, row: certificate::Model) -> Result<(), DbErr> {
@@ -209,6 +209,65 @@ pub async fn crl(
         Some(number) => query.filter(crl::Column::CrlNumber.eq(number)).one(db).await,
         None => query.order_by_desc(crl::Column::CrlNumber).one(db).await,
     }
+}
+
+/// Stores a chain under its SHA-256, unless it is stored already (by this replica or another).
+pub async fn store_chain(connection: &impl ConnectionTrait, chain_sha256: &[u8], chain_pem: &str) -> Result<(), DbErr> {
+    certificate_chain::Entity::insert(certificate_chain::ActiveModel {
+        chain_sha256: Set(chain_sha256.to_vec()),
+        chain_pem: Set(chain_pem.to_owned()),
+    })
+    .on_conflict(OnConflict::column(certificate_chain::Column::ChainSha256).do_nothing().to_owned())
+    .exec_without_returning(connection)
+    .await?;
+    Ok(())
+}
+
+/// The stored chains with these hashes, as (hash, PEM).
+pub async fn chains(connection: &impl ConnectionTrait, hashes: Vec<Vec<u8>>) -> Result<Vec<(Vec<u8>, String)>, DbErr> {
+    if hashes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = certificate_chain::Entity::find()
+        .filter(certificate_chain::Column::ChainSha256.is_in(hashes))
+        .all(connection)
+        .await?;
+    Ok(rows.into_iter().map(|row| (row.chain_sha256, row.chain_pem)).collect())
+}
+
+/// The ids among `certificate_ids` of certificates revoked (or gone), read in the caller's
+/// transaction after it took the log's head.
+pub async fn revoked_among(
+    connection: &impl ConnectionTrait,
+    certificate_ids: &[String],
+) -> Result<Vec<String>, DbErr> {
+    let unrevoked: Vec<String> = certificate::Entity::find()
+        .select_only()
+        .column(certificate::Column::CertificateId)
+        .filter(certificate::Column::CertificateId.is_in(certificate_ids.iter().cloned()))
+        .filter(certificate::Column::RevokedAt.is_null())
+        .into_tuple()
+        .all(connection)
+        .await?;
+    Ok(certificate_ids.iter().filter(|id| !unrevoked.contains(id)).cloned().collect())
+}
+
+/// The current CRL number of each of `authority_ids` that exists.
+pub async fn crl_numbers(
+    connection: &impl ConnectionTrait,
+    authority_ids: &[String],
+) -> Result<Vec<(String, i64)>, DbErr> {
+    if authority_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    authority::Entity::find()
+        .select_only()
+        .column(authority::Column::AuthorityId)
+        .column(authority::Column::CrlNumber)
+        .filter(authority::Column::AuthorityId.is_in(authority_ids.iter().cloned()))
+        .into_tuple()
+        .all(connection)
+        .await
 }
 
 /// `row` then the certificate of each authority above it, up to the root.

@@ -6,11 +6,18 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect,
 };
 
+use sha2::{Digest, Sha256};
+
 use super::entities::signature;
 
-/// Stores a new record.
-pub async fn insert(connection: &impl ConnectionTrait, row: signature::Model) -> Result<(), DbErr> {
-    signature::Entity::insert(row.into_active_model().reset_all()).exec_without_returning(connection).await?;
+/// Stores new records, in one statement.
+pub async fn insert_many(connection: &impl ConnectionTrait, rows: Vec<signature::Model>) -> Result<(), DbErr> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    signature::Entity::insert_many(rows.into_iter().map(|row| row.into_active_model().reset_all()))
+        .exec_without_returning(connection)
+        .await?;
     Ok(())
 }
 
@@ -19,16 +26,11 @@ pub async fn get(connection: &impl ConnectionTrait, signature_id: &str) -> Resul
     signature::Entity::find_by_id(signature_id).one(connection).await
 }
 
-/// The record of exactly these CMS bytes, if signing made them.
-pub async fn find_by_cms(
-    db: &DatabaseConnection,
-    certificate_id: &str,
-    document_sha256: &[u8],
-    cms_der: &[u8],
-) -> Result<Option<signature::Model>, DbErr> {
+/// The record of exactly these CMS bytes, if signing made them: found through the index on their
+/// SHA-256, then compared whole.
+pub async fn find_by_cms(db: &DatabaseConnection, cms_der: &[u8]) -> Result<Option<signature::Model>, DbErr> {
     let candidates = signature::Entity::find()
-        .filter(signature::Column::CertificateId.eq(certificate_id))
-        .filter(signature::Column::DocumentSha256.eq(document_sha256.to_vec()))
+        .filter(signature::Column::CmsSha256.eq(Sha256::digest(cms_der).to_vec()))
         .all(db)
         .await?;
     Ok(candidates.into_iter().find(|candidate| candidate.cms_der == cms_der))

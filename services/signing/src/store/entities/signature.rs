@@ -1,4 +1,5 @@
-//! A row of `signatures`: one personal signature or seal, never changed or removed.
+//! A row of `signatures`: one personal signature or seal, never changed or removed. Its chain is a
+//! row of `certificate_chains`, referenced by hash.
 
 use sea_orm::entity::prelude::*;
 
@@ -12,8 +13,11 @@ pub struct Model {
     pub subject: String,
     pub document_sha256: Vec<u8>,
     pub cms_der: Vec<u8>,
+    /// The SHA-256 of `cms_der`, indexed: how a signature is found by its CMS bytes.
+    pub cms_sha256: Vec<u8>,
     pub certificate_id: String,
-    pub chain_pem: String,
+    /// The `certificate_chains` row of the signer's chain.
+    pub chain_sha256: Vec<u8>,
     pub signer_id: String,
     pub signer_name: String,
     pub signer_role: i16,
