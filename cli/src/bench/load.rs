@@ -9,7 +9,7 @@ use std::{
     pin::Pin,
     sync::{
         Arc,
-        atomic::{AtomicBool, AtomicU64, Ordering},
+        atomic::{AtomicU64, Ordering},
     },
     time::{Duration, Instant},
 };
@@ -63,7 +63,6 @@ struct Progress {
     started: AtomicU64,
     succeeded: AtomicU64,
     failed: AtomicU64,
-    finished: AtomicBool,
 }
 
 /// Runs `call` from `concurrency` workers through `phases`; `label` names the run on the progress line.
@@ -72,7 +71,7 @@ pub async fn run(label: &str, call: Call, concurrency: usize, phases: Phases) ->
     let progress = Arc::new(Progress::default());
     let measuring_from = Instant::now() + phases.warmup;
     let ending_at = measuring_from + phases.duration;
-    let printer = tokio::spawn(print_progress(label.to_owned(), progress.clone(), measuring_from));
+    let printer = tokio::spawn(print_progress(label.to_owned(), progress.clone(), measuring_from, ending_at));
     let workers: Vec<_> = (0..concurrency)
         .map(|worker| {
             let call = call.clone();
@@ -92,8 +91,11 @@ pub async fn run(label: &str, call: Call, concurrency: usize, phases: Phases) ->
         }
     }
     let elapsed = Instant::now().saturating_duration_since(measuring_from);
-    progress.finished.store(true, Ordering::Relaxed);
-    let _ = printer.await;
+    // The line is drawn between ticks; the run does not wait for the next one.
+    printer.abort();
+    if std::io::stderr().is_terminal() {
+        let _ = write!(std::io::stderr().lock(), "\r\x1b[2K");
+    }
     Measured { histogram, errors, elapsed }
 }
 
@@ -143,16 +145,15 @@ async fn work(
     (histogram, errors)
 }
 
-/// Redraws one line on a terminal, or writes a line now and then into a log, until the run ends.
-async fn print_progress(label: String, progress: Arc<Progress>, measuring_from: Instant) {
+/// Redraws one line on a terminal, or writes a line now and then into a log, until aborted.
+async fn print_progress(label: String, progress: Arc<Progress>, measuring_from: Instant, ending_at: Instant) {
     let terminal = std::io::stderr().is_terminal();
     let every = if terminal { PROGRESS_EVERY } else { PROGRESS_EVERY_IN_A_LOG };
     let mut ticks = tokio::time::interval(every);
     ticks.tick().await;
-    let mut wrote = false;
-    while !progress.finished.load(Ordering::Relaxed) {
+    loop {
         ticks.tick().await;
-        let now = Instant::now();
+        let now = Instant::now().min(ending_at);
         let line = if now < measuring_from {
             format!("{label}: warming up, {:.0} s to go", (measuring_from - now).as_secs_f64().ceil())
         } else {
@@ -168,9 +169,5 @@ async fn print_progress(label: String, progress: Arc<Progress>, measuring_from: 
         // The progress line is a courtesy: a closed stderr does not stop the run.
         let _ = if terminal { write!(stderr, "\r\x1b[2K{line}") } else { writeln!(stderr, "{line}") };
         let _ = stderr.flush();
-        wrote = true;
-    }
-    if terminal && wrote {
-        let _ = write!(std::io::stderr().lock(), "\r\x1b[2K");
     }
 }
