@@ -109,6 +109,8 @@ def markdown(figures, commands, facts, svg_name):
                         lines.append(cells + " | | | |")
                         continue
                     p99 = "" if floor.get("p99_ms") is None else f"{floor['p99_ms']:.2f}"
+                    if floor.get("errors"):
+                        p99 += f" ({floor['errors']} errors)"
                     lines.append(
                         f"{cells} {floor['name']} | {floor['throughput']:,.1f} | {p99} | {floor['ratio']:.3f} |"
                     )

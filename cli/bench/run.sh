@@ -59,10 +59,10 @@ bench() {
   shift
   echo "== $label: motcua bench (levels $LEVELS, $DURATION each; pipeline $PIPELINE_COUNT dossiers at $PIPELINE_LEVELS)"
   "$MOTCUA" bench --host "$HOST" --scenario create-dossier,issue-receipt,sign,report-query \
-    --concurrency "$LEVELS" --warmup 1s --duration "$DURATION" --floor-duration 2s \
+    --concurrency "$LEVELS" --warmup 1s --duration "$DURATION" --floor-duration 1s \
     --label "$label" --json "$work/$label.json" "$@"
   "$MOTCUA" bench --host "$HOST" --scenario pipeline --concurrency "$PIPELINE_LEVELS" --warmup 1s \
-    --count "$PIPELINE_COUNT" --duration 120s --floor-duration 2s \
+    --count "$PIPELINE_COUNT" --duration 120s --floor-duration 1s \
     --label "$label" --json "$work/$label-pipeline.json"
 }
 

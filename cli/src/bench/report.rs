@@ -44,6 +44,8 @@ pub struct Floor {
     pub throughput: f64,
     /// Its p99 latency, where it has calls.
     pub p99_ms: Option<f64>,
+    /// Its failed calls, every code together.
+    pub errors: u64,
 }
 
 impl Floor {
@@ -53,6 +55,7 @@ impl Floor {
             name: name.to_owned(),
             throughput: measured.throughput(),
             p99_ms: Some(Percentiles::of(&measured.histogram).p99),
+            errors: measured.errors.values().sum(),
         }
     }
 }
@@ -170,7 +173,10 @@ pub fn print_table(figures: &[Figure]) {
             );
         }
         for floor in &figure.floors {
-            let p99 = floor.floor.p99_ms.map_or_else(String::new, |p99| format!(", p99 {p99:.2} ms"));
+            let mut p99 = floor.floor.p99_ms.map_or_else(String::new, |p99| format!(", p99 {p99:.2} ms"));
+            if floor.floor.errors > 0 {
+                p99.push_str(&format!(", {} errors", floor.floor.errors));
+            }
             println!(
                 "{:<15} floor {:.1}/s{p99} — {}; ratio {:.3}",
                 "", floor.floor.throughput, floor.floor.name, floor.ratio
