@@ -52,8 +52,10 @@ $(INTEROP_TOOLS): tests/interop/requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --requirement tests/interop/requirements.txt
 	touch $@
 
-bench: ## Benchmarks, each printing its ratios from one run (release build; PostgreSQL parts need $$MOTCUA_TEST_POSTGRES_URL)
+bench: ## Benchmarks, each beside its floors from one run, and docs/benchmarks.md (release build; PostgreSQL parts need $$MOTCUA_TEST_POSTGRES_URL)
 	$(CARGO) bench -p motcua-receipt --bench numbering
+	$(CARGO) build --release --bin motcua
+	cli/bench/run.sh
 
 lint: ## rustfmt, clippy with warnings as errors, buf lint
 	$(CARGO) fmt --all --check

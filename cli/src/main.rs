@@ -1,6 +1,7 @@
 //! `motcua`: runs the whole suite in one process (`motcua up`), generates catalogues for load tests,
-//! and talks to running services as a client.
+//! loads running services (`motcua bench`), and talks to them as a client.
 
+mod bench;
 mod client;
 mod demo;
 mod up;
@@ -28,6 +29,10 @@ enum Command {
         /// The folder of the SQLite files.
         #[arg(long, env = motcua_chassis::config::ENV_DATA_DIR, default_value = "data")]
         data_dir: String,
+        /// PostgreSQL instead of SQLite: a URL in which `{service}` stands for each service's name
+        /// (`postgres://postgres@127.0.0.1/motcua_{service}`); each database must exist.
+        #[arg(long)]
+        database_url: Option<String>,
     },
     /// Checks grpc.health.v1 of the four services.
     Health {
@@ -47,6 +52,9 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Load against running services (`motcua up` on loopback): calls a second, latency percentiles
+    /// and errors per scenario and concurrency, each beside its floors measured in the same run.
+    Bench(bench::BenchArgs),
     /// Lists procedures of the catalogue (intake.ListProcedures), following every page.
     Procedures {
         /// Free text, with or without diacritics.
@@ -79,7 +87,8 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Up { host, data_dir } => up::run(&host, &data_dir).await,
+            Command::Up { host, data_dir, database_url } => up::run(&host, &data_dir, database_url.as_deref()).await,
+            Command::Bench(args) => bench::run(args).await,
             Command::Health { host } => client::health(&host).await,
             Command::Demo { host, out } => demo::run(&host, out.as_deref()).await,
             Command::Procedures { query, intake } => client::procedures(&intake, &query).await,

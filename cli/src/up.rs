@@ -10,8 +10,9 @@ use motcua_chassis::{
 };
 use tokio::sync::watch;
 
-/// Starts the four services, prints where each listens, and stops them all on the first signal.
-pub async fn run(host: &str, data_dir: &str) -> anyhow::Result<()> {
+/// Starts the four services, prints where each listens, and stops them all on the first signal. With
+/// `database_url` (`{service}` standing for each service's name) they run on PostgreSQL instead.
+pub async fn run(host: &str, data_dir: &str, database_url: Option<&str>) -> anyhow::Result<()> {
     let host: IpAddr = host.parse().with_context(|| format!("--host {host:?} is not an IP address"))?;
     let telemetry = telemetry::init(&telemetry::TelemetrySettings::from_env("motcua")?)?;
     let (stop, stopped) = watch::channel(false);
@@ -30,7 +31,10 @@ pub async fn run(host: &str, data_dir: &str) -> anyhow::Result<()> {
             };
             let mut config = ServiceConfig::from_env(kind, own)?;
             config.listen_addr = SocketAddr::new(host, kind.default_port());
-            config.database_url = config::default_sqlite_url(data_dir, kind);
+            config.database_url = match database_url {
+                Some(template) => template.replace("{service}", kind.name()),
+                None => config::default_sqlite_url(data_dir, kind),
+            };
             // The peers are the other three services of this process, on the same host.
             for (variable, peer) in [
                 (motcua_intake::settings::ENV_INTAKE_SIGNING_URL, ServiceKind::Signing),

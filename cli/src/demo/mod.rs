@@ -6,7 +6,7 @@
 
 mod artifacts;
 mod follow_ups;
-mod signers;
+pub(crate) mod signers;
 
 use std::{path::Path, time::Duration};
 
@@ -25,11 +25,11 @@ use motcua_proto::{
 
 /// The demo's branch, procedure (permanent residence registration: commune level, 7 working days, a
 /// 20,000 đồng fee at intake) and officers.
-const BRANCH: &str = "CN01";
+pub(crate) const BRANCH: &str = "CN01";
 const BRANCH_NAME: &str = "Chi nhánh số 1 – Trung tâm Phục vụ hành chính công thành phố Hà Nội";
-const PROCEDURE: &str = "1.004222";
-const OFFICER: &str = "CB001";
-const LEADER: &str = "LD001";
+pub(crate) const PROCEDURE: &str = "1.004222";
+pub(crate) const OFFICER: &str = "CB001";
+pub(crate) const LEADER: &str = "LD001";
 
 /// How long intake's follow-ups, the receipts' signatures, the log's checkpoint and reporting may take
 /// to follow.
@@ -307,7 +307,7 @@ async fn summary_today(
 }
 
 /// Today in Asia/Ho_Chi_Minh.
-fn local_today() -> Date {
+pub(crate) fn local_today() -> Date {
     use chrono::Datelike;
     let day = motcua_chassis::timestamps::local_date(motcua_chassis::clock::Clock::system().now());
     Date { year: day.year(), month: day.month() as i32, day: day.day() as i32 }
