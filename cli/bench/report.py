@@ -206,16 +206,55 @@ def svg(figures):
     return "\n".join(out) + "\n"
 
 
+def log_scale_markdown(path):
+    """The transparency log's section: signing's log_scale bench at 10,000 and at its full size."""
+    sizes = json.loads(Path(path).read_text())
+    small, large = sizes[0], sizes[-1]
+    lines = [
+        "## The transparency log at scale",
+        "",
+        "`cargo bench -p motcua-signing --bench log_scale`: a log built through the integration path directly",
+        "in a throw-away PostgreSQL database, then measured at each size with the checkpointer and the auditor",
+        "running: the time from a leaf's commit to a checkpoint covering it, the median latency of an",
+        "inclusion proof, a consistency proof, a hash tile and an entry bundle, and the process's RSS.",
+        "",
+        "| leaves | commit to checkpoint p50 / max ms | inclusion ms | consistency ms | hash tile ms | entry bundle ms | RSS MB (peak) |",
+        "|---:|---|---:|---:|---:|---:|---|",
+    ]
+    for size in sizes:
+        checkpoint = size["commit_to_checkpoint_ms"]
+        lines.append(
+            f"| {size['leaves']:,} | {checkpoint['median']:.1f} / {checkpoint['max']:.1f} | "
+            f"{size['inclusion_proof_ms']:.3f} | {size['consistency_proof_ms']:.3f} | {size['hash_tile_ms']:.3f} | "
+            f"{size['entry_bundle_ms']:.3f} | {size['rss_mb']:.1f} ({size['peak_rss_mb']:.1f}) |"
+        )
+    ratios = ", ".join(
+        f"{name} {large[key] / small[key]:.2f}x"
+        for name, key in [
+            ("inclusion", "inclusion_proof_ms"),
+            ("consistency", "consistency_proof_ms"),
+            ("hash tile", "hash_tile_ms"),
+            ("entry bundle", "entry_bundle_ms"),
+        ]
+    )
+    lines += ["", f"At {large['leaves']:,} leaves against {small['leaves']:,}: {ratios}.", ""]
+    return "\n".join(lines)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--markdown", required=True, type=Path)
     parser.add_argument("--svg", required=True, type=Path)
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--log-scale", type=Path, help="the JSON of signing's log_scale bench")
     parser.add_argument("runs", nargs="+")
     arguments = parser.parse_args()
     figures, commands = load(arguments.runs)
     arguments.svg.write_text(svg(figures))
-    arguments.markdown.write_text(markdown(figures, commands, machine(arguments.postgres), arguments.svg.name))
+    text = markdown(figures, commands, machine(arguments.postgres), arguments.svg.name)
+    if arguments.log_scale and arguments.log_scale.exists():
+        text += "\n" + log_scale_markdown(arguments.log_scale)
+    arguments.markdown.write_text(text)
 
 
 if __name__ == "__main__":

@@ -84,6 +84,12 @@ else
   echo "PostgreSQL is not reachable at $POSTGRES: the PostgreSQL half is skipped" >&2
 fi
 
+# The transparency log at 10 million leaves (MOTCUA_LOG_SCALE_LEAVES to change it), on PostgreSQL.
+if psql "$POSTGRES" -qtAc 'select 1' >/dev/null 2>&1; then
+  MOTCUA_TEST_POSTGRES_URL=$POSTGRES MOTCUA_LOG_SCALE_JSON=$work/log-scale.out \
+    ${CARGO:-cargo} bench -p motcua-signing --bench log_scale
+fi
+
 python3 cli/bench/report.py --markdown docs/benchmarks.md --svg docs/benchmarks.svg \
-  --postgres "$POSTGRES" "$work"/*.json
+  --postgres "$POSTGRES" --log-scale "$work/log-scale.out" "$work"/*.json
 rm -rf "$work"
