@@ -385,11 +385,12 @@ async fn write(inner: &Inner, transaction: &DatabaseTransaction, fresh: &[Waitin
     if !idempotency::record_many(transaction, &calls).await? {
         return Err(Stop::Raced);
     }
-    for (waiting, response) in fresh.iter().zip(&responses) {
-        if let Some(call) = &waiting.audit {
-            call.record_in(transaction, response).await?;
-        }
-    }
+    let audited: Vec<(&PendingCall, &[u8])> = fresh
+        .iter()
+        .zip(&responses)
+        .filter_map(|(waiting, response)| Some((waiting.audit.as_ref()?, response.as_slice())))
+        .collect();
+    PendingCall::record_many_in(transaction, &audited).await?;
     Ok(responses)
 }
 

@@ -370,6 +370,15 @@ async fn concurrent_signs_take_dense_log_indexes_and_each_act_commits_all_its_ro
         assert_eq!(count(url, events).await, (TASKS * PER_TASK) as i64, "each act's event");
         let answered = "SELECT COUNT(*) FROM request_log WHERE rpc = 'Sign' AND LENGTH(response) > 0";
         assert_eq!(count(url, answered).await, (TASKS * PER_TASK) as i64, "each act's recorded response");
+        // A batch writes its calls' audit records in one statement: one record a call, with its subject.
+        let audited = "SELECT COUNT(DISTINCT a.request_id) FROM audit_records a JOIN request_log r \
+                       ON r.request_id = a.request_id WHERE a.rpc LIKE '%/Sign'";
+        assert_eq!(count(url, audited).await, (TASKS * PER_TASK) as i64, "each act's audit record");
+        let records = "SELECT COUNT(*) FROM audit_records WHERE rpc LIKE '%/Sign'";
+        assert_eq!(count(url, records).await, (TASKS * PER_TASK) as i64, "one record an act");
+        let named = "SELECT COUNT(DISTINCT s.record_id) FROM audit_record_subjects s \
+                     JOIN audit_records a ON a.id = s.record_id WHERE a.rpc LIKE '%/Sign'";
+        assert_eq!(count(url, named).await, (TASKS * PER_TASK) as i64, "each record names its subjects");
         server.stop().await.expect("clean stop");
     })
     .await;

@@ -69,7 +69,33 @@ impl PendingCall {
         if shared.action != Action::Mutation {
             return Ok(());
         }
-        let entry = Entry {
+        let sequence = store::append(connection, shared.trail.now(), &self.entry_answered(response)).await?;
+        *shared.written.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(sequence);
+        Ok(())
+    }
+
+    /// Writes the records of `calls` (each with its encoded response) through `connection`, the
+    /// transaction that makes all their changes, in a fixed number of statements: what a batch that
+    /// commits many calls at once does instead of [`record_in`](Self::record_in) for each.
+    pub async fn record_many_in(connection: &impl ConnectionTrait, calls: &[(&Self, &[u8])]) -> Result<(), DbErr> {
+        let mutations: Vec<(&Self, Entry)> = calls
+            .iter()
+            .filter(|(call, _)| call.shared.action == Action::Mutation)
+            .map(|(call, response)| (*call, call.entry_answered(response)))
+            .collect();
+        let Some((first, _)) = mutations.first() else { return Ok(()) };
+        let entries: Vec<&Entry> = mutations.iter().map(|(_, entry)| entry).collect();
+        let sequences = store::append_many(connection, first.shared.trail.now(), &entries).await?;
+        for ((call, _), sequence) in mutations.iter().zip(sequences) {
+            *call.shared.written.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(sequence);
+        }
+        Ok(())
+    }
+
+    /// The record of this call, answered with the encoded `response`.
+    fn entry_answered(&self, response: &[u8]) -> Entry {
+        let shared = &self.shared;
+        Entry {
             identity: shared.identity.clone(),
             rpc: shared.rpc.clone(),
             action: shared.action,
@@ -77,10 +103,7 @@ impl PendingCall {
             trace_id: shared.trace_id.clone(),
             status_code: tonic::Code::Ok as i32,
             error_reason: String::new(),
-        };
-        let sequence = store::append(connection, shared.trail.now(), &entry).await?;
-        *shared.written.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(sequence);
-        Ok(())
+        }
     }
 
     /// The sequence of the record a transaction of this call wrote, if one did.

@@ -73,6 +73,100 @@ pub(super) async fn append(
     Ok(sequence)
 }
 
+/// Appends `entries`, answered at `time`, through `transaction`, in two statements however many they
+/// are (a batch that commits many calls at once); their sequences, in order. Entries must name distinct
+/// request ids, by which the sequences are matched; with a repeated one they are appended one by one.
+pub(super) async fn append_many(
+    transaction: &impl ConnectionTrait,
+    time: DateTime<Utc>,
+    entries: &[&Entry],
+) -> Result<Vec<i64>, DbErr> {
+    let request_ids: std::collections::HashSet<String> =
+        entries.iter().map(|entry| clip(&entry.facts.request_id, 100)).collect();
+    if entries.len() < 2 || request_ids.len() != entries.len() {
+        let mut sequences = Vec::with_capacity(entries.len());
+        for entry in entries {
+            sequences.push(append(transaction, time, entry).await?);
+        }
+        return Ok(sequences);
+    }
+    let backend = transaction.get_database_backend();
+    let rows = (0..entries.len())
+        .map(|row| {
+            format!("(${})", (1..=9).map(|column| (9 * row + column).to_string()).collect::<Vec<_>>().join(", $"))
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = crate::db::placeholders(
+        backend,
+        &format!(
+            "INSERT INTO audit_records \
+             (time, identity, actor_id, rpc, action, request_id, trace_id, status_code, error_reason) \
+             VALUES {rows} RETURNING id, request_id"
+        ),
+    );
+    let values: Vec<Value> = entries
+        .iter()
+        .flat_map(|entry| -> [Value; 9] {
+            [
+                time.into(),
+                clip(&entry.identity, 150).into(),
+                clip(&entry.facts.actor_id, 100).into(),
+                clip(&entry.rpc, 200).into(),
+                (entry.action as i32 as i16).into(),
+                clip(&entry.facts.request_id, 100).into(),
+                clip(&entry.trace_id, 32).into(),
+                entry.status_code.into(),
+                clip(&entry.error_reason, 100).into(),
+            ]
+        })
+        .collect();
+    let mut by_request = std::collections::HashMap::new();
+    for row in transaction.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await? {
+        let (id, request_id): (i64, String) = (row.try_get("", "id")?, row.try_get("", "request_id")?);
+        by_request.insert(request_id, id);
+    }
+    let sequences = entries
+        .iter()
+        .map(|entry| {
+            by_request
+                .get(&clip(&entry.facts.request_id, 100))
+                .copied()
+                .ok_or_else(|| DbErr::Custom("INSERT ... RETURNING did not return every audit record".to_owned()))
+        })
+        .collect::<Result<Vec<i64>, DbErr>>()?;
+    let subjects: Vec<(i64, i32, &String)> = entries
+        .iter()
+        .zip(&sequences)
+        .flat_map(|(entry, sequence)| {
+            entry
+                .facts
+                .subjects
+                .iter()
+                .enumerate()
+                .map(move |(position, subject)| (*sequence, position as i32, subject))
+        })
+        .collect();
+    for chunk in subjects.chunks(SUBJECTS_PER_STATEMENT) {
+        let rows = (0..chunk.len())
+            .map(|row| format!("(${}, ${}, ${})", 3 * row + 1, 3 * row + 2, 3 * row + 3))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = crate::db::placeholders(
+            backend,
+            &format!("INSERT INTO audit_record_subjects (record_id, position, subject) VALUES {rows}"),
+        );
+        let values: Vec<Value> = chunk
+            .iter()
+            .flat_map(|(sequence, position, subject)| {
+                [(*sequence).into(), (*position).into(), (*subject).clone().into()]
+            })
+            .collect();
+        transaction.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+    }
+    Ok(sequences)
+}
+
 /// Whether the record `sequence` exists and is the one `entry` describes: a sequence a rolled-back
 /// transaction took may be another call's on SQLite, which reuses row ids.
 pub(super) async fn exists(db: &DatabaseConnection, sequence: i64, entry: &Entry) -> Result<bool, DbErr> {
