@@ -52,9 +52,21 @@ pub(super) async fn append(
         .await?
         .ok_or_else(|| DbErr::Custom("INSERT ... RETURNING id returned no row".to_owned()))?;
     let sequence: i64 = row.try_get("", "id")?;
-    // A listing names up to a page of resources: a statement per hundred, not per subject.
-    let subjects: Vec<(i32, &String)> =
-        entry.facts.subjects.iter().enumerate().map(|(position, subject)| (position as i32, subject)).collect();
+    let subjects: Vec<(i64, i32, &String)> = entry
+        .facts
+        .subjects
+        .iter()
+        .enumerate()
+        .map(|(position, subject)| (sequence, position as i32, subject))
+        .collect();
+    insert_subjects(transaction, &subjects).await?;
+    Ok(sequence)
+}
+
+/// Inserts the `(record, position, subject)` rows: a listing names up to a page of resources, so a
+/// statement per hundred, not per subject.
+async fn insert_subjects(transaction: &impl ConnectionTrait, subjects: &[(i64, i32, &String)]) -> Result<(), DbErr> {
+    let backend = transaction.get_database_backend();
     for chunk in subjects.chunks(SUBJECTS_PER_STATEMENT) {
         let rows = (0..chunk.len())
             .map(|row| format!("(${}, ${}, ${})", 3 * row + 1, 3 * row + 2, 3 * row + 3))
@@ -66,11 +78,11 @@ pub(super) async fn append(
         );
         let values: Vec<Value> = chunk
             .iter()
-            .flat_map(|(position, subject)| [sequence.into(), (*position).into(), (*subject).clone().into()])
+            .flat_map(|(record, position, subject)| [(*record).into(), (*position).into(), (*subject).clone().into()])
             .collect();
         transaction.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
     }
-    Ok(sequence)
+    Ok(())
 }
 
 /// Appends `entries`, answered at `time`, through `transaction`, in two statements however many they
@@ -147,23 +159,7 @@ pub(super) async fn append_many(
                 .map(move |(position, subject)| (*sequence, position as i32, subject))
         })
         .collect();
-    for chunk in subjects.chunks(SUBJECTS_PER_STATEMENT) {
-        let rows = (0..chunk.len())
-            .map(|row| format!("(${}, ${}, ${})", 3 * row + 1, 3 * row + 2, 3 * row + 3))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = crate::db::placeholders(
-            backend,
-            &format!("INSERT INTO audit_record_subjects (record_id, position, subject) VALUES {rows}"),
-        );
-        let values: Vec<Value> = chunk
-            .iter()
-            .flat_map(|(sequence, position, subject)| {
-                [(*sequence).into(), (*position).into(), (*subject).clone().into()]
-            })
-            .collect();
-        transaction.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
-    }
+    insert_subjects(transaction, &subjects).await?;
     Ok(sequences)
 }
 
