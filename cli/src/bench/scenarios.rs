@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use motcua_proto::motcua::{
-    common::v1::{Applicant, Channel as IntakeChannel, Citizen, CopyKind, Money, applicant::Kind},
+    common::v1::{Applicant, Channel as IntakeChannel, Citizen, Money, applicant::Kind},
     intake::v1::{self as intake, intake_service_client::IntakeServiceClient},
     jobs::v1::job_service_client::JobServiceClient,
     receipt::v1::{self as receipt, receipt_service_client::ReceiptServiceClient},
@@ -114,17 +114,7 @@ impl Setup {
             .await
             .context("intake: the demo procedure")?
             .into_inner();
-        let components = procedure
-            .components
-            .iter()
-            .filter(|component| component.required)
-            .map(|component| intake::SubmittedComponent {
-                component_code: component.code.clone(),
-                copy_kind: CopyKind::Original as i32,
-                copies: 1,
-                ..Default::default()
-            })
-            .collect();
+        let components = crate::demo::required_components(&procedure);
         let today = crate::demo::local_today();
         let series = receipt::ListSeriesRequest {
             page_size: 1,

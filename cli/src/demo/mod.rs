@@ -62,17 +62,7 @@ pub async fn run(host: &str, out: Option<&Path>) -> anyhow::Result<()> {
         .await
         .context("intake: the procedure")?
         .into_inner();
-    let components: Vec<_> = procedure
-        .components
-        .iter()
-        .filter(|component| component.required)
-        .map(|component| intake::SubmittedComponent {
-            component_code: component.code.clone(),
-            copy_kind: CopyKind::Original as i32,
-            copies: 1,
-            ..Default::default()
-        })
-        .collect();
+    let components = required_components(&procedure);
     let filed = intake
         .create_dossier(intake::CreateDossierRequest {
             request_id: new_id(),
@@ -311,4 +301,19 @@ pub(crate) fn local_today() -> Date {
     use chrono::Datelike;
     let day = motcua_chassis::timestamps::local_date(motcua_chassis::clock::Clock::system().now());
     Date { year: day.year(), month: day.month() as i32, day: day.day() as i32 }
+}
+
+/// One original of each component `procedure` requires: what the demo and the bench file.
+pub(crate) fn required_components(procedure: &intake::Procedure) -> Vec<intake::SubmittedComponent> {
+    procedure
+        .components
+        .iter()
+        .filter(|component| component.required)
+        .map(|component| intake::SubmittedComponent {
+            component_code: component.code.clone(),
+            copy_kind: CopyKind::Original as i32,
+            copies: 1,
+            ..Default::default()
+        })
+        .collect()
 }
