@@ -109,7 +109,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let clients = Clients::connect(&args.host)?;
     let setup = Arc::new(Setup::prepare(&args.host, &clients).await?);
     let signatures_floor = if args.scenario.contains(&Scenario::Sign) {
-        Some(floors::p256_signatures(args.floor_duration).await?)
+        Some(floors::ecdsa_signatures(args.floor_duration).await?)
     } else {
         None
     };

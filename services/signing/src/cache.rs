@@ -4,11 +4,17 @@
 //! and an authority's certificate never changes, so an entry is never stale. Revocation is not cached:
 //! the signing path reads the certificate's row on every act and checks it again in the transaction
 //! that appends the act's leaf, so a revocation made by any replica refuses the next act.
+//!
+//! The certificates of a holder (an officer, a branch's seal) are kept for [`HOLDER_TTL`], so that a
+//! signing act reads no row before its batch: a certificate revoked meanwhile is refused by the batch,
+//! which checks revocation in its transaction; a certificate issued, imported or revoked on this
+//! replica clears them, and one issued on another replica is seen within [`HOLDER_TTL`].
 
 use std::{
     collections::HashMap,
     hash::Hash,
     sync::{Arc, Mutex},
+    time::{Duration, Instant},
 };
 
 use sea_orm::{ConnectionTrait, DbErr};
@@ -93,6 +99,42 @@ impl ChainCache {
             found.insert(hash, pem);
         }
         Ok(found)
+    }
+}
+
+/// How long a holder's certificates are kept.
+pub const HOLDER_TTL: Duration = Duration::from_secs(1);
+
+/// The certificates of holders, newest first, by holder id and subject kind, each read at a time.
+#[derive(Default)]
+pub struct HolderCache {
+    rows: Bounded<(String, i16), (Instant, Arc<Vec<certificate::Model>>)>,
+}
+
+impl HolderCache {
+    /// The certificates of `holder_id` of `subject_kind`, newest first, as read at most
+    /// [`HOLDER_TTL`] ago.
+    pub async fn certificates_of(
+        &self,
+        connection: &impl ConnectionTrait,
+        holder_id: &str,
+        subject_kind: i16,
+    ) -> Result<Arc<Vec<certificate::Model>>, DbErr> {
+        let key = (holder_id.to_owned(), subject_kind);
+        if let Some((read_at, rows)) = self.rows.get(&key)
+            && read_at.elapsed() < HOLDER_TTL
+        {
+            return Ok(rows);
+        }
+        let read_at = Instant::now();
+        let rows = Arc::new(pki::certificates_of_holder(connection, holder_id, subject_kind).await?);
+        self.rows.insert(key, (read_at, rows.clone()));
+        Ok(rows)
+    }
+
+    /// Forgets every holder's certificates, after this replica changed some.
+    pub fn clear(&self) {
+        self.rows.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
     }
 }
 

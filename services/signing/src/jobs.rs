@@ -1,5 +1,5 @@
 //! Signing's background work: the checkpointer, which integrates new leaves and signs a checkpoint
-//! of the transparency log at least every second while there are new ones, and the auditor, which
+//! of the transparency log within a fraction of a second of a new one, at most five times a second, and the auditor, which
 //! rehashes the stored leaves tile by tile; both stop when the service stops.
 
 use std::{sync::Arc, time::Duration};
@@ -11,6 +11,12 @@ use crate::{
 
 /// How often the checkpointer looks for new leaves when no signing act of this replica woke it.
 const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(300);
+
+/// The least time between two passes of the checkpointer, however often signing acts wake it: under
+/// load, one integration and one checkpoint cover every batch committed meanwhile, instead of one
+/// each (measured on PostgreSQL: 30 integrations a second at 64 concurrent `Sign`s without it), and a
+/// signature is still covered by a checkpoint well within the second the log promises.
+const CHECKPOINT_MIN_GAP: Duration = Duration::from_millis(200);
 
 /// The pause between two audit steps (one level-0 tile each): light on the database, so a log of
 /// 10 million leaves is audited in about half an hour.
@@ -32,7 +38,9 @@ pub fn spawn_checkpointer(log: &Arc<TransparencyLog>) {
             let woken = log.woken();
             // Hold no strong reference while asleep, so dropping the service stops the checkpointer.
             drop(log);
-            let _ = tokio::time::timeout(CHECKPOINT_INTERVAL, woken.notified()).await;
+            // A wake during the gap is kept by the `Notify` and ends the wait that follows at once.
+            tokio::time::sleep(CHECKPOINT_MIN_GAP).await;
+            let _ = tokio::time::timeout(CHECKPOINT_INTERVAL - CHECKPOINT_MIN_GAP, woken.notified()).await;
         }
     });
 }

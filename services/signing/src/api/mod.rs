@@ -25,7 +25,7 @@ use motcua_chassis::clock::Clock;
 
 use crate::{
     batcher::{BatchLimits, Batcher},
-    cache::ChainCache,
+    cache::{ChainCache, HolderCache},
     keys::KeyRing,
     settings::SigningSettings,
     transparency::TransparencyLog,
@@ -48,6 +48,8 @@ pub(crate) struct State {
     pub clock: Clock,
     /// The certificates' chains, kept in memory.
     pub chains: ChainCache,
+    /// The holders' certificates, kept a moment.
+    pub holders: HolderCache,
     /// The batches signing acts are logged in.
     pub batcher: Batcher,
 }
@@ -64,7 +66,19 @@ impl SigningApi {
         batch: BatchLimits,
     ) -> Self {
         let batcher = Batcher::new(db.clone(), feed.clone(), log.clone(), clock.clone(), batch);
-        Self { state: Arc::new(State { db, keys, feed, log, settings, clock, chains: ChainCache::default(), batcher }) }
+        Self {
+            state: Arc::new(State {
+                db,
+                keys,
+                feed,
+                log,
+                settings,
+                clock,
+                chains: ChainCache::default(),
+                holders: HolderCache::default(),
+                batcher,
+            }),
+        }
     }
 }
 
@@ -290,6 +304,8 @@ pub(crate) async fn finish_claimed<R: prost::Message>(
     .map_err(db_status)?;
     motcua_chassis::idempotency::complete(&transaction, key, &response.encode_to_vec()).await.map_err(db_status)?;
     transaction.commit().await.map_err(db_status)?;
+    // A certificate issued, imported or revoked: the next act reads its holder's anew.
+    state.holders.clear();
     state.feed.appended();
     Ok(())
 }

@@ -31,7 +31,7 @@ use crate::{
     },
     store::{
         entities::{certificate, signature},
-        pki, signatures,
+        signatures,
     },
 };
 
@@ -56,7 +56,7 @@ fn signing_time(clock: &Clock) -> DateTime<Utc> {
 }
 
 /// The active certificate of `holder_id` of `kind` with `role` (any role for a seal): the one named,
-/// or the newest.
+/// or the newest; read from the holder cache (revocation is checked again when the act is logged).
 async fn active_certificate(
     state: &State,
     holder_id: &str,
@@ -65,12 +65,15 @@ async fn active_certificate(
     named: Option<&str>,
 ) -> Result<Option<certificate::Model>, Status> {
     let now = state.clock.now();
-    let rows = pki::certificates_of_holder(&state.db, holder_id, kind as i16).await.map_err(db_status)?;
-    Ok(rows.into_iter().find(|row| {
-        named.is_none_or(|named| row.certificate_id == named)
-            && issuing::is_active(row, now)
-            && role.is_none_or(|role| roles::decode(&row.roles).contains(&role))
-    }))
+    let rows = state.holders.certificates_of(&state.db, holder_id, kind as i16).await.map_err(db_status)?;
+    Ok(rows
+        .iter()
+        .find(|row| {
+            named.is_none_or(|named| row.certificate_id == named)
+                && issuing::is_active(row, now)
+                && role.is_none_or(|role| roles::decode(&row.roles).contains(&role))
+        })
+        .cloned())
 }
 
 /// The CMS signature over `document_sha256` with the key of `row`, carrying its cached `chain`.
