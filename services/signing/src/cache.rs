@@ -105,10 +105,13 @@ impl ChainCache {
 /// How long a holder's certificates are kept.
 pub const HOLDER_TTL: Duration = Duration::from_secs(1);
 
-/// The certificates of holders, newest first, by holder id and subject kind, each read at a time.
+/// A holder's certificates, newest first, and when they were read.
+type HeldRows = (Instant, Arc<Vec<certificate::Model>>);
+
+/// The certificates of holders by holder id and subject kind.
 #[derive(Default)]
 pub struct HolderCache {
-    rows: Bounded<(String, i16), (Instant, Arc<Vec<certificate::Model>>)>,
+    rows: Bounded<(String, i16), HeldRows>,
 }
 
 impl HolderCache {

@@ -14,7 +14,7 @@ use crate::domain::algorithms::{KeyAlgorithm, OID_EC_PUBLIC_KEY, OID_RSA_ENCRYPT
 /// A private key in memory, able to sign.
 pub enum SoftwareKey {
     /// ECDSA P-256: the key as read, and the same key as `ring` signs with it.
-    Ecdsa(p256::ecdsa::SigningKey, ring::signature::EcdsaKeyPair),
+    Ecdsa(p256::ecdsa::SigningKey, Box<ring::signature::EcdsaKeyPair>),
     /// RSA-2048 for RSASSA-PSS.
     Rsa(ring::signature::RsaKeyPair),
 }
@@ -59,7 +59,7 @@ impl SoftwareKey {
                     &ring::rand::SystemRandom::new(),
                 )
                 .map_err(unreadable)?;
-                Ok(Self::Ecdsa(key, key_pair))
+                Ok(Self::Ecdsa(key, Box::new(key_pair)))
             }
             OID_RSA_ENCRYPTION => {
                 let key_pair = ring::signature::RsaKeyPair::from_pkcs8(der).map_err(unreadable)?;
