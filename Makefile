@@ -20,6 +20,7 @@ VERSION := $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' Cargo.toml | head -n 1)
 
 .PHONY: help run build test lint fmt buf-lint clean bench
 .PHONY: deploy-check images interop
+.PHONY: fuzz
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -56,6 +57,9 @@ bench: ## Benchmarks, each beside its floors from one run, and docs/benchmarks.m
 	$(CARGO) bench -p motcua-receipt --bench numbering
 	$(CARGO) build --release --bin motcua
 	cli/bench/run.sh
+
+fuzz: ## Fuzz each parser of outside bytes for $$MOTCUA_FUZZ_SECONDS s (default 20) with cargo fuzz, see docs/testing.md
+	fuzz/run.sh
 
 lint: ## rustfmt, clippy with warnings as errors, buf lint
 	$(CARGO) fmt --all --check

@@ -65,6 +65,11 @@ pub fn read(input: KeyMaterialInput<'_>) -> Result<ImportedMaterial, ImportError
             )
         }
         KeyMaterialInput::Pem { certificate_chain_pem, private_key_pem, private_key_password } => {
+            // x509-cert's `load_pem_chain` subtracts from the length of a chain that is empty once its
+            // trailing newlines are stripped (an overflow panic in debug builds): nothing is no chain.
+            if certificate_chain_pem.trim().is_empty() {
+                return Err(ImportError("no certificate was given"));
+            }
             let chain = Certificate::load_pem_chain(certificate_chain_pem.as_bytes())
                 .map_err(|_| ImportError("the certificate chain is not PEM certificates"))?;
             let key = if private_key_pem.trim().is_empty() {
