@@ -1,6 +1,7 @@
 //! `motcua`: runs the whole suite in one process (`motcua up`), generates catalogues for load tests,
 //! loads running services (`motcua bench`), and talks to them as a client.
 
+mod audit;
 mod bench;
 mod client;
 mod demo;
@@ -55,6 +56,11 @@ enum Command {
     /// Load against running services (`motcua up` on loopback): calls a second, latency percentiles
     /// and errors per scenario and concurrency, each beside its floors measured in the same run.
     Bench(bench::BenchArgs),
+    /// Checks a service's audit trail, read straight from its database.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Lists procedures of the catalogue (intake.ListProcedures), following every page.
     Procedures {
         /// Free text, with or without diacritics.
@@ -76,6 +82,18 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walks the trail's hash chain from the first record to the head and prints `verified N records,
+    /// head <hex>`, or `MISMATCH at position P (record R): ...` (and exits non-zero) at the first record
+    /// that no longer matches it.
+    Verify {
+        /// The service's database: `sqlite://path/to/intake.db` or `postgres://...`.
+        #[arg(long)]
+        database_url: String,
+    },
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -91,6 +109,7 @@ fn main() -> ExitCode {
             Command::Bench(args) => bench::run(args).await,
             Command::Health { host } => client::health(&host).await,
             Command::Demo { host, out } => demo::run(&host, out.as_deref()).await,
+            Command::Audit { command: AuditCommand::Verify { database_url } } => audit::verify(&database_url).await,
             Command::Procedures { query, intake } => client::procedures(&intake, &query).await,
             Command::GenerateCatalogue { count, out } => {
                 let seed = motcua_intake::seed::synthetic(count)?;

@@ -58,8 +58,15 @@ pub async fn start<S: MotcuaService>(
         .try_fold(audit, |audit, (service, classification)| audit.also_of(service, classification))?;
     // Every service shows its jobs, whether or not it has any (its migrations made the table).
     let jobs = crate::jobs::server(db.clone(), config.clock.clone(), S::KIND.error_domain());
+    let db_for_chain = db.clone();
     let routes =
         S::routes(config, db).await.with_context(|| format!("{name}: building the service"))?.add_service(jobs);
+    // The trail's hash chain grows in the background for as long as the server runs.
+    let chainer = audit::chain::Chainer::start(db_for_chain);
+    let external_shutdown = async move {
+        let _chainer = chainer;
+        external_shutdown.await;
+    };
     let running = server::start(config, routes, audit, external_shutdown).await?;
     tracing::info!(service = name, addr = %running.local_addr, "serving");
     Ok(running)

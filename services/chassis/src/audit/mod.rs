@@ -13,6 +13,7 @@
 //! records the calls it refuses. [`AuditApi`] serves the trail on every service's port.
 
 mod call;
+pub mod chain;
 mod layer;
 mod note;
 pub mod schema;

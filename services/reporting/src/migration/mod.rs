@@ -5,6 +5,7 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 mod m20261201_000001_rollups;
 mod m20261202_000002_audit_trail;
 mod m20261209_000003_jobs;
+mod m20261211_000004_audit_chain;
 
 /// The reporting service's migrator.
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_rollups::Migration),
             Box::new(m20261202_000002_audit_trail::Migration),
             Box::new(m20261209_000003_jobs::Migration),
+            Box::new(m20261211_000004_audit_chain::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@ mod m20261209_000003_jobs;
 mod m20261210_000004_log_tiles;
 mod m20261210_000005_chains;
 mod m20261210_000006_witness;
+mod m20261211_000007_audit_chain;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261210_000004_log_tiles::Migration),
             Box::new(m20261210_000005_chains::Migration),
             Box::new(m20261210_000006_witness::Migration),
+            Box::new(m20261211_000007_audit_chain::Migration),
         ]
     }
 }
