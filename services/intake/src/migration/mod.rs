@@ -9,7 +9,7 @@ mod m20261125_000004_dossier_submitter;
 mod m20261202_000005_audit_trail;
 mod m20261209_000006_jobs;
 mod m20261216_000007_follow_ups;
-mod m20261211_000008_audit_chain;
+mod m20261217_000008_audit_chain;
 
 /// Intake's migrator.
 pub struct Migrator;
@@ -25,7 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000005_audit_trail::Migration),
             Box::new(m20261209_000006_jobs::Migration),
             Box::new(m20261216_000007_follow_ups::Migration),
-            Box::new(m20261211_000008_audit_chain::Migration),
+            Box::new(m20261217_000008_audit_chain::Migration),
         ]
     }
 }
