@@ -21,6 +21,23 @@ pub(super) async fn append_alone(db: &DatabaseConnection, time: DateTime<Utc>, e
     Ok(sequence)
 }
 
+/// The nine columns of `entry`'s `audit_records` row, in the order the inserts name them. What callers
+/// supply is cut to its column, so that an oversized request id is refused by its handler, not turned
+/// into an audit failure.
+fn record_values(time: DateTime<Utc>, entry: &Entry) -> [Value; 9] {
+    [
+        time.into(),
+        clip(&entry.identity, 150).into(),
+        clip(&entry.facts.actor_id, 100).into(),
+        clip(&entry.rpc, 200).into(),
+        (entry.action as i32 as i16).into(),
+        clip(&entry.facts.request_id, 100).into(),
+        clip(&entry.trace_id, 32).into(),
+        entry.status_code.into(),
+        clip(&entry.error_reason, 100).into(),
+    ]
+}
+
 /// Appends `entry`, answered at `time`, through `transaction`, and returns its sequence.
 pub(super) async fn append(
     transaction: &impl ConnectionTrait,
@@ -34,19 +51,7 @@ pub(super) async fn append(
          (time, identity, actor_id, rpc, action, request_id, trace_id, status_code, error_reason) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     );
-    // What callers supply is cut to its column, so that an oversized request id is refused by its
-    // handler, not turned into an audit failure.
-    let values: Vec<Value> = vec![
-        time.into(),
-        clip(&entry.identity, 150).into(),
-        clip(&entry.facts.actor_id, 100).into(),
-        clip(&entry.rpc, 200).into(),
-        (entry.action as i32 as i16).into(),
-        clip(&entry.facts.request_id, 100).into(),
-        clip(&entry.trace_id, 32).into(),
-        entry.status_code.into(),
-        clip(&entry.error_reason, 100).into(),
-    ];
+    let values: Vec<Value> = record_values(time, entry).into();
     let row = transaction
         .query_one_raw(Statement::from_sql_and_values(backend, sql, values))
         .await?
@@ -117,22 +122,7 @@ pub(super) async fn append_many(
              VALUES {rows} RETURNING id, request_id"
         ),
     );
-    let values: Vec<Value> = entries
-        .iter()
-        .flat_map(|entry| -> [Value; 9] {
-            [
-                time.into(),
-                clip(&entry.identity, 150).into(),
-                clip(&entry.facts.actor_id, 100).into(),
-                clip(&entry.rpc, 200).into(),
-                (entry.action as i32 as i16).into(),
-                clip(&entry.facts.request_id, 100).into(),
-                clip(&entry.trace_id, 32).into(),
-                entry.status_code.into(),
-                clip(&entry.error_reason, 100).into(),
-            ]
-        })
-        .collect();
+    let values: Vec<Value> = entries.iter().flat_map(|entry| record_values(time, entry)).collect();
     let mut by_request = std::collections::HashMap::new();
     for row in transaction.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await? {
         let (id, request_id): (i64, String) = (row.try_get("", "id")?, row.try_get("", "request_id")?);
