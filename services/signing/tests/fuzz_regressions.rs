@@ -2,33 +2,12 @@
 //! docs/testing.md), fed to the same parser as the target does on every `cargo test`: each must return,
 //! with an answer, instead of panicking. A crash `make fuzz` finds is fixed and its input dropped there.
 
-use std::path::{Path, PathBuf};
-
+use motcua_chassis::testing::fuzz_regressions::{inputs, texts};
 use motcua_signing::{
     domain::{checkpoint, cms, tiles::TilePath},
     keys::import::{self, KeyMaterialInput},
     witness::domain::{VerifierKey, parse_add_checkpoint},
 };
-
-/// Every file of fuzz/regressions/<target>/, with its name; at least one.
-fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
-    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions").join(target);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
-        .unwrap_or_else(|error| panic!("{} cannot be read: {error}", folder.display()))
-        .map(|entry| entry.expect("a folder entry").path())
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "{} holds no input", folder.display());
-    files.into_iter().map(|path| (path.clone(), std::fs::read(&path).expect("a readable input"))).collect()
-}
-
-/// The inputs of `target` that are UTF-8, as the text targets read them (they skip the others).
-fn texts(target: &str) -> Vec<(PathBuf, String)> {
-    inputs(target)
-        .into_iter()
-        .filter_map(|(path, bytes)| String::from_utf8(bytes).ok().map(|text| (path, text)))
-        .collect()
-}
 
 #[test]
 fn checkpoints_and_witness_requests_that_crashed_the_fuzzer_are_read() {

@@ -12,6 +12,7 @@ use sea_orm::{ConnectionTrait, Database};
 
 use crate::{config::ServiceConfig, server::RunningServer, service::MotcuaService};
 
+pub mod fuzz_regressions;
 pub mod invalid_input;
 mod otlp;
 mod trail;
